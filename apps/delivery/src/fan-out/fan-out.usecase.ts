@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@im/config';
+import { metrics } from '@im/health';
+import { isRejected, PersistedMessage, TopicEvents } from '@im/messaging';
+import { messageFrame, ServerFrame } from '@im/protocol';
+import { GatewayEnvelope, MembershipService } from '@im/realtime';
+import { PendingPushStore } from '../repush/pending-push.store';
+import { PendingPush, repushDelay } from '../repush/repush-schedule';
+import { DeviceRouter, DeviceTarget } from './device-router';
+
+const pushes = metrics.counter('im_delivery_pushes_total', 'Messages pushed to online devices');
+const acks = metrics.counter('im_delivery_acks_total', 'Acks routed to the sending connection');
+
+/**
+ * For each message PostgreSQL now holds: the ack to the connection that sent it, and, the
+ * first time only, a push to every online device of every member but the sending device.
+ */
+@Injectable()
+export class FanOutUseCase {
+  constructor(
+    private readonly membership: MembershipService,
+    private readonly router: DeviceRouter,
+    private readonly pending: PendingPushStore,
+    private readonly config: AppConfig,
+  ) {}
+
+  async execute(events: TopicEvents['persisted'][]): Promise<void> {
+    const direct: { gatewayId: string; envelope: GatewayEnvelope }[] = [];
+    const fresh: PersistedMessage[] = [];
+    for (const e of events) {
+      if (isRejected(e)) {
+        if (e.origin) {
+          const frame: ServerFrame = { type: 'error', ref: e.clientMsgId, code: e.code, message: e.message };
+          direct.push({ gatewayId: e.origin.gatewayId, envelope: { kind: 'to_conn', connId: e.origin.connId, frame } });
+        }
+        continue;
+      }
+      if (e.origin) {
+        const frame: ServerFrame = {
+          type: 'ack',
+          clientMsgId: e.clientMsgId,
+          conversationId: e.conversationId,
+          seq: e.seq,
+          messageId: e.messageId,
+          sentAt: e.sentAt,
+        };
+        direct.push({ gatewayId: e.origin.gatewayId, envelope: { kind: 'to_conn', connId: e.origin.connId, frame } });
+        acks.inc();
+      }
+      if (e.fresh) fresh.push(e);
+    }
+
+    const conversations = [...new Set(fresh.map((m) => m.conversationId))];
+    const membersOf = new Map<string, string[]>();
+    await Promise.all(conversations.map(async (c) => membersOf.set(c, await this.membership.members(c))));
+    const devices = await this.router.onlineDevices([...membersOf.values()].flat());
+    const devicesOf = new Map<string, DeviceTarget[]>();
+    for (const d of devices) devicesOf.set(d.userId, [...(devicesOf.get(d.userId) ?? []), d]);
+
+    const items: { target: DeviceTarget; frame: ServerFrame }[] = [];
+    const latest = new Map<string, PendingPush>();
+    for (const m of fresh) {
+      const frame = messageFrame({
+        conversationId: m.conversationId,
+        seq: m.seq,
+        messageId: m.messageId,
+        senderId: m.senderId,
+        clientMsgId: m.clientMsgId,
+        contentType: m.contentType,
+        body: m.body,
+        sentAt: m.sentAt,
+      });
+      for (const userId of membersOf.get(m.conversationId) ?? []) {
+        for (const target of devicesOf.get(userId) ?? []) {
+          if (userId === m.senderId && target.deviceId === m.origin?.deviceId) continue;
+          items.push({ target, frame });
+          // One pending entry per device and conversation covers every seq up to the latest.
+          const key = `${userId}|${target.deviceId}|${m.conversationId}`;
+          latest.set(key, {
+            fromSeq: latest.get(key)?.fromSeq ?? m.seq,
+            userId,
+            deviceId: target.deviceId,
+            connId: target.presence.connId,
+            conversationId: m.conversationId,
+            seq: m.seq,
+            attempt: 0,
+          });
+        }
+      }
+    }
+    await this.router.send(items, direct);
+    pushes.inc({}, items.length);
+    const dueAt = Date.now() + repushDelay(0, this.config.REPUSH_INITIAL_MS, this.config.REPUSH_MAX_MS);
+    await this.pending.schedule([...latest.values()].map((push) => ({ push, dueAt })));
+  }
+}

@@ -1,0 +1,75 @@
+import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '@im/config';
+import { MessagesRepository } from '@im/database';
+import { metrics } from '@im/health';
+import { messageFrame, ServerFrame } from '@im/protocol';
+import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
+import { PendingPushStore } from './pending-push.store';
+import { PendingPush, repushDelay } from './repush-schedule';
+
+const repushes = metrics.counter('im_delivery_repushes_total', 'Messages pushed again for want of a deliver_ack');
+const TICK_MS = 200;
+const BATCH = 500;
+
+/**
+ * Pushes again what a device has not acknowledged, with backoff, until its deliver_ack
+ * covers it or the connection that should have acknowledged is gone.
+ */
+@Injectable()
+export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('repush');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly pending: PendingPushStore,
+    private readonly router: DeviceRouter,
+    private readonly messages: MessagesRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap() {
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.tick()
+        .then(() => undefined)
+        .catch((e) => this.logger.warn(`re-push round failed: ${String(e)}`))
+        .finally(() => (this.running = undefined));
+    }, TICK_MS);
+  }
+
+  async beforeApplicationShutdown() {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One round: returns how many pushes were sent again. */
+  async tick(now = Date.now()): Promise<number> {
+    const due = await this.pending.claimDue(now, BATCH);
+    if (due.length === 0) return 0;
+    const cursors = await this.pending.deliveredCursors(due);
+    const owed = due.map((push, i) => ({ push, cursor: cursors[i] })).filter(({ push, cursor }) => cursor < push.seq);
+    const presence = await this.router.presence.devicesOf([...new Set(owed.map(({ push }) => push.userId))]);
+
+    const items: { target: DeviceTarget; frame: ServerFrame }[] = [];
+    const again: { push: PendingPush; dueAt: number }[] = [];
+    for (const { push, cursor } of owed) {
+      const current = presence.get(push.userId)?.get(push.deviceId);
+      // Gone, or reconnected (a new connection syncs from its cursor): nothing more to do.
+      if (!current || current.connId !== push.connId) continue;
+      const from = Math.max(cursor, push.fromSeq - 1);
+      const page = await this.messages.after(push.conversationId, from, Math.min(push.seq - from, 200));
+      for (const m of page.messages) {
+        if (m.seq > push.seq) break;
+        items.push({ target: { userId: push.userId, deviceId: push.deviceId, presence: current }, frame: messageFrame(m) });
+      }
+      const next = { ...push, attempt: push.attempt + 1 };
+      const delay = repushDelay(next.attempt, this.config.REPUSH_INITIAL_MS, this.config.REPUSH_MAX_MS);
+      again.push({ push: next, dueAt: now + delay });
+    }
+    await this.router.send(items);
+    await this.pending.schedule(again);
+    repushes.inc({}, items.length);
+    return items.length;
+  }
+}

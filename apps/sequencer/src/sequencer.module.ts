@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@im/config';
+import { DatabaseModule } from '@im/database';
+import { HealthModule } from '@im/health';
+import { KafkaModule } from '@im/messaging';
+import { RedisModule } from '@im/realtime';
+import { InboundConsumer } from './sequencing/inbound.consumer';
+import { SeqBlockRepository } from './sequencing/seq-block.repository';
+import { SequenceBatchUseCase } from './sequencing/sequence-batch.usecase';
+
+@Module({
+  imports: [ConfigModule, DatabaseModule, RedisModule, KafkaModule.forService('sequencer'), HealthModule],
+  providers: [SeqBlockRepository, SequenceBatchUseCase, InboundConsumer],
+})
+export class SequencerModule {}

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { AppConfig } from '@im/config';
+import { Assignment, IdempotencyGuard, idempotencyKey } from '@im/idempotency';
+import { BatchProducer, InboundMessage, SequencedMessage } from '@im/messaging';
+import { REDIS } from '@im/realtime';
+import { metrics } from '@im/health';
+import { SeqAllocator } from './seq-allocator';
+import { SeqBlockRepository } from './seq-block.repository';
+
+const dedupeHits = metrics.counter('im_sequencer_dedupe_hits_total', 'Sends recognised as retries by clientMsgId');
+const sequenced = metrics.counter('im_sequencer_messages_total', 'Messages sequenced');
+
+/**
+ * Gives each inbound message of one partition its seq and messageId, in order, and
+ * publishes them. A retry (same conversation, sender, clientMsgId) gets its first
+ * assignment again; the output is published before the caller commits the input.
+ */
+@Injectable()
+export class SequenceBatchUseCase {
+  private readonly guard: IdempotencyGuard;
+  readonly allocator = new SeqAllocator();
+
+  constructor(
+    @Inject(REDIS) redis: Redis,
+    private readonly blocks: SeqBlockRepository,
+    private readonly producer: BatchProducer,
+    private readonly config: AppConfig,
+  ) {
+    this.guard = new IdempotencyGuard(redis);
+  }
+
+  async execute(inbound: InboundMessage[]): Promise<SequencedMessage[]> {
+    const keys = inbound.map((m) => idempotencyKey(m.conversationId, m.senderId, m.clientMsgId));
+    const known = await this.guard.lookup(keys);
+    const assigned = new Map<string, Assignment>();
+    const fresh: { key: string; assignment: Assignment }[] = [];
+
+    for (let i = 0; i < inbound.length; i++) {
+      const key = keys[i];
+      const earlier = known[i] ?? assigned.get(key);
+      if (earlier) {
+        dedupeHits.inc();
+        assigned.set(key, earlier);
+        continue;
+      }
+      const assignment = { seq: await this.nextSeq(inbound[i].conversationId), messageId: randomUUID(), sentAt: Date.now() };
+      assigned.set(key, assignment);
+      fresh.push({ key, assignment });
+    }
+    // If another instance claimed a key meanwhile (a rebalance), its assignment wins.
+    const winners = await this.guard.claim(fresh);
+    fresh.forEach((f, i) => assigned.set(f.key, winners[i]));
+
+    const output = inbound.map((m, i): SequencedMessage => ({ ...m, ...assigned.get(keys[i])! }));
+    await this.producer.publishAll(
+      'sequenced',
+      output.map((event) => ({ key: event.conversationId, event })),
+    );
+    sequenced.inc({}, fresh.length);
+    return output;
+  }
+
+  private async nextSeq(conversationId: string): Promise<number> {
+    const seq = this.allocator.take(conversationId);
+    if (seq !== null) return seq;
+    const size = this.config.SEQ_BLOCK_SIZE;
+    this.allocator.addBlock(conversationId, await this.blocks.reserve(conversationId, size), size);
+    return this.allocator.take(conversationId)!;
+  }
+}

@@ -1,0 +1,31 @@
+import { loadConfig } from './app-config';
+
+const secrets = { ADMIN_TOKEN: 'a'.repeat(32), JWT_SECRET: 'b'.repeat(32) };
+
+describe('loadConfig', () => {
+  it('applies the local defaults of the protocol', () => {
+    const config = loadConfig({ ...secrets });
+    expect(config.GATEWAY_PORT).toBe(3000);
+    expect(config.KAFKA_BROKERS).toBe('127.0.0.1:9092');
+    expect(config.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/im');
+    expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(config.MAX_FRAME_BYTES).toBe(65536);
+  });
+
+  it('converts numbers from strings', () => {
+    expect(loadConfig({ ...secrets, GATEWAY_PORT: '4100' }).GATEWAY_PORT).toBe(4100);
+  });
+
+  it('refuses to start without secrets', () => {
+    expect(() => loadConfig({})).toThrow(/ADMIN_TOKEN[\s\S]*JWT_SECRET/);
+  });
+
+  it('rejects malformed values with the name of the setting', () => {
+    expect(() => loadConfig({ ...secrets, GATEWAY_PORT: 'abc' })).toThrow(/GATEWAY_PORT/);
+    expect(() => loadConfig({ ...secrets, REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/);
+  });
+
+  it('needs a public key instead of a secret for RS256', () => {
+    expect(() => loadConfig({ ADMIN_TOKEN: secrets.ADMIN_TOKEN, JWT_ALGORITHM: 'RS256' })).toThrow(/JWT_PUBLIC_KEY/);
+  });
+});

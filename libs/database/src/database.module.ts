@@ -1,0 +1,51 @@
+import { Global, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '@im/config';
+import { createDataSource, ensureDatabase, migrate } from './data-source';
+import { ConversationsRepository } from './repositories/conversations.repository';
+import { CursorsRepository } from './repositories/cursors.repository';
+import { MessagesRepository } from './repositories/messages.repository';
+import { UsersRepository } from './repositories/users.repository';
+
+@Injectable()
+export class DatabaseHealth {
+  constructor(private readonly db: DataSource) {}
+  async check(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+}
+
+@Injectable()
+class DatabaseLifecycle implements OnApplicationShutdown {
+  constructor(private readonly db: DataSource) {}
+  async onApplicationShutdown() {
+    if (this.db.isInitialized) await this.db.destroy();
+  }
+}
+
+/** PostgreSQL: created if missing, migrated under an advisory lock, then shared by the repositories. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: DataSource,
+      inject: [AppConfig],
+      useFactory: async (config: AppConfig) => {
+        await ensureDatabase(config.DATABASE_URL);
+        const db = createDataSource(config);
+        await db.initialize();
+        const applied = await migrate(db);
+        if (applied.length > 0) new Logger('database').log(`applied migrations: ${applied.join(', ')}`);
+        return db;
+      },
+    },
+    DatabaseHealth,
+    DatabaseLifecycle,
+    UsersRepository,
+    ConversationsRepository,
+    MessagesRepository,
+    CursorsRepository,
+  ],
+  exports: [DataSource, DatabaseHealth, UsersRepository, ConversationsRepository, MessagesRepository, CursorsRepository],
+})
+export class DatabaseModule {}

@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { MessageView } from '@im/protocol';
+import { MESSAGE_COLUMNS, MessageRow, toMessageView } from '../rows';
+
+export interface MessagePage {
+  messages: MessageView[];
+  hasMore: boolean;
+}
+
+/** Reads of the timeline. Every query walks the (conversation_id, seq) primary key: O(page). */
+@Injectable()
+export class MessagesRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async after(conversationId: string, afterSeq: number, limit: number): Promise<MessagePage> {
+    const rows: MessageRow[] = await this.db.query(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`,
+      [conversationId, afterSeq, limit + 1],
+    );
+    return { messages: rows.slice(0, limit).map(toMessageView), hasMore: rows.length > limit };
+  }
+
+  async before(conversationId: string, beforeSeq: number, limit: number): Promise<MessagePage> {
+    const rows: MessageRow[] = await this.db.query(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
+      [conversationId, beforeSeq, limit + 1],
+    );
+    return { messages: rows.slice(0, limit).reverse().map(toMessageView), hasMore: rows.length > limit };
+  }
+
+  async bySeq(conversationId: string, seq: number): Promise<MessageView | null> {
+    const rows: MessageRow[] = await this.db.query(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq = $2`,
+      [conversationId, seq],
+    );
+    return rows[0] ? toMessageView(rows[0]) : null;
+  }
+
+  async byMessageId(messageId: string): Promise<MessageView | null> {
+    const rows: MessageRow[] = await this.db.query(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE message_id = $1`,
+      [messageId],
+    );
+    return rows[0] ? toMessageView(rows[0]) : null;
+  }
+
+  /** The raw row, including a recalled message's original sender and time (for recall checks). */
+  async rawBySeq(conversationId: string, seq: number): Promise<MessageRow | null> {
+    const rows: MessageRow[] = await this.db.query(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq = $2`,
+      [conversationId, seq],
+    );
+    return rows[0] ?? null;
+  }
+}

@@ -1,0 +1,34 @@
+import { INestApplication, Logger, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppConfig, ConfigError, loadConfig } from '@im/config';
+
+const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug'];
+
+/**
+ * Starts one service: validates configuration first (a bad setting stops the process with
+ * a clear message), listens on its HTTP port, and shuts down cleanly on SIGTERM/SIGINT.
+ */
+export async function bootstrapService(
+  name: string,
+  rootModule: unknown,
+  portOf: (config: AppConfig) => number,
+  afterCreate?: (app: INestApplication, config: AppConfig) => void | Promise<void>,
+): Promise<INestApplication> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`[${name}] ${error.message}`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const logger = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1);
+  const app = await NestFactory.create(rootModule as never, { logger, bufferLogs: false });
+  app.enableShutdownHooks();
+  await afterCreate?.(app, config);
+  await app.listen(portOf(config), '0.0.0.0');
+  new Logger(name).log(`${name} ${config.INSTANCE_ID} listening on :${portOf(config)}`);
+  return app;
+}

@@ -1,0 +1,1 @@
+export { IdempotencyGuard, Assignment, idempotencyKey, IDEMPOTENCY_TTL_SECONDS, decodeAssignment } from './idempotency-guard';

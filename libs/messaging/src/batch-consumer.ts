@@ -1,0 +1,77 @@
+import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { Logger } from '@nestjs/common';
+import { AppConfig } from '@im/config';
+import { TopicEvents, TopicName } from './events';
+import { groupFor, topicFor } from './kafka-client';
+
+export interface ConsumedBatch<T extends TopicName> {
+  partition: number;
+  events: TopicEvents[T][];
+}
+
+/**
+ * Consumes one topic in batches, one partition's batch at a time per partition, and commits
+ * a batch's offsets only after the handler resolved, i.e. after its output is durable. A
+ * crash before the commit replays the batch, so every handler is idempotent.
+ */
+export class BatchConsumer<T extends TopicName> {
+  private readonly consumer: Consumer;
+  private readonly logger: Logger;
+  private running = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly config: AppConfig,
+    service: string,
+    private readonly topic: T,
+    private readonly handle: (batch: ConsumedBatch<T>) => Promise<void>,
+    private readonly onRebalance?: () => void,
+  ) {
+    this.logger = new Logger(`${service}:${topic}`);
+    this.consumer = kafka.consumer({
+      groupId: groupFor(config, `${service}.${topic}`),
+      sessionTimeout: 15000,
+      heartbeatInterval: 1000,
+      rebalanceTimeout: 20000,
+      maxWaitTimeInMs: 50,
+      allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 20 },
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.onRebalance?.());
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.logger.error(`consumer crashed: ${String(e.payload.error)}; restart=${e.payload.restart}`);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: topicFor(this.config, this.topic), fromBeginning: true });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.max(1, Math.min(4, this.config.KAFKA_PARTITIONS)),
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const events = batch.messages.map((m) => JSON.parse(m.value?.toString() ?? 'null') as TopicEvents[T]);
+    // A failing handler throws: kafkajs then retries the same batch, and nothing is committed.
+    await this.handle({ partition: batch.partition, events });
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    await heartbeat();
+  }
+
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    // disconnect() waits for the batch in progress and leaves the group.
+    await this.consumer.disconnect();
+  }
+}

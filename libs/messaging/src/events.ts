@@ -1,0 +1,61 @@
+import type { ErrorCode } from '@im/protocol';
+
+/** Where a send came from, so that its ack can be routed back to that connection or REST call. */
+export interface Origin {
+  gatewayId: string;
+  /** A live WebSocket connection id, or `rest:<uuid>` for an admin call waiting for its ack. */
+  connId: string;
+  deviceId: string | null;
+}
+
+/** gateway → sequencer: a message (send, recall or system) accepted at the edge. */
+export interface InboundMessage {
+  conversationId: string;
+  senderId: string;
+  clientMsgId: string;
+  contentType: string;
+  body: Record<string, unknown>;
+  origin: Origin | null;
+  acceptedAt: number;
+}
+
+/** sequencer → storage: the message with its seq and messageId. */
+export interface SequencedMessage extends InboundMessage {
+  seq: number;
+  messageId: string;
+  sentAt: number;
+}
+
+/** storage → delivery: the message as PostgreSQL holds it; `fresh` is false for a replay. */
+export interface PersistedMessage extends SequencedMessage {
+  fresh: boolean;
+  storedAt: number;
+}
+
+/** storage → delivery: a send that could not be stored (answered to the origin as an error). */
+export interface RejectedMessage {
+  conversationId: string;
+  clientMsgId: string;
+  origin: Origin | null;
+  code: ErrorCode;
+  message: string;
+}
+
+/** gateway → delivery: what a device did that other devices hear about. */
+export type DeviceSignal =
+  | { kind: 'deliver_ack'; userId: string; deviceId: string; conversationId: string; seq: number }
+  | { kind: 'read'; userId: string; deviceId: string; conversationId: string; seq: number }
+  | { kind: 'typing'; userId: string; deviceId: string; conversationId: string };
+
+/** Every topic with the one event type it carries. All are keyed by conversation id. */
+export interface TopicEvents {
+  inbound: InboundMessage;
+  sequenced: SequencedMessage;
+  persisted: PersistedMessage | ({ rejected: true } & RejectedMessage);
+  signals: DeviceSignal;
+}
+export type TopicName = keyof TopicEvents;
+export const TOPIC_NAMES: readonly TopicName[] = ['inbound', 'sequenced', 'persisted', 'signals'];
+
+export const isRejected = (e: TopicEvents['persisted']): e is { rejected: true } & RejectedMessage =>
+  'rejected' in e && e.rejected === true;

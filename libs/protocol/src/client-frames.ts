@@ -1,0 +1,99 @@
+import {
+  Allow,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+import { CLIENT_ID_PATTERN, ENTITY_ID_PATTERN } from './identifiers';
+
+export const SEND_CONTENT_TYPES = ['text', 'image', 'file', 'custom'] as const;
+export type SendContentType = (typeof SEND_CONTENT_TYPES)[number];
+
+const clientId = (field: string) => ({ message: `${field} must be 1-64 characters of [A-Za-z0-9_-]` });
+const entityId = (field: string) => ({ message: `${field} must be 1-64 characters of [A-Za-z0-9_.:-]` });
+
+abstract class Frame {
+  @Allow()
+  type: string;
+}
+
+export class SendFrame extends Frame {
+  declare type: 'send';
+  @Matches(CLIENT_ID_PATTERN, clientId('clientMsgId')) clientMsgId: string;
+  @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
+  @IsIn(SEND_CONTENT_TYPES, { message: `contentType must be one of ${SEND_CONTENT_TYPES.join(', ')}` })
+  contentType: SendContentType;
+  @IsDefined() @IsObject({ message: 'body must be a JSON object' }) body: Record<string, unknown>;
+}
+
+export class RecallFrame extends Frame {
+  declare type: 'recall';
+  @Matches(CLIENT_ID_PATTERN, clientId('clientMsgId')) clientMsgId: string;
+  @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
+  @IsInt() @Min(1) targetSeq: number;
+}
+
+export class DeliverAckFrame extends Frame {
+  declare type: 'deliver_ack';
+  @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
+  @IsInt() @Min(0) seq: number;
+}
+
+export class ReadFrame extends Frame {
+  declare type: 'read';
+  @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
+  @IsInt() @Min(0) seq: number;
+}
+
+export class SyncFrame extends Frame {
+  declare type: 'sync';
+  @Matches(CLIENT_ID_PATTERN, clientId('reqId')) reqId: string;
+  /** conversationId → afterSeq; checked entry by entry in validateClientFrame. */
+  @IsOptional() @IsObject() cursors?: Record<string, number>;
+  @IsOptional() @IsInt() @Min(1) @Max(200) limit?: number;
+}
+
+export class HistoryFrame extends Frame {
+  declare type: 'history';
+  @Matches(CLIENT_ID_PATTERN, clientId('reqId')) reqId: string;
+  @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
+  @IsOptional() @IsInt() @Min(0) afterSeq?: number;
+  @IsOptional() @IsInt() @Min(1) beforeSeq?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(200) limit?: number;
+}
+
+export class ConversationsFrame extends Frame {
+  declare type: 'conversations';
+  @Matches(CLIENT_ID_PATTERN, clientId('reqId')) reqId: string;
+}
+
+export class TypingFrame extends Frame {
+  declare type: 'typing';
+  @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
+}
+
+export class PingFrame extends Frame {
+  declare type: 'ping';
+}
+
+/** Every client → server frame, by its `type`. */
+export const CLIENT_FRAME_CLASSES = {
+  send: SendFrame,
+  recall: RecallFrame,
+  deliver_ack: DeliverAckFrame,
+  read: ReadFrame,
+  sync: SyncFrame,
+  history: HistoryFrame,
+  conversations: ConversationsFrame,
+  typing: TypingFrame,
+  ping: PingFrame,
+} as const;
+
+export type ClientFrameType = keyof typeof CLIENT_FRAME_CLASSES;
+export type ClientFrameMap = { [K in ClientFrameType]: InstanceType<(typeof CLIENT_FRAME_CLASSES)[K]> };
+export type ClientFrame = ClientFrameMap[ClientFrameType];

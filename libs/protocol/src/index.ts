@@ -1,0 +1,5 @@
+export * from './identifiers';
+export * from './errors';
+export * from './client-frames';
+export * from './server-frames';
+export * from './validate-frame';

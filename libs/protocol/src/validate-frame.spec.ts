@@ -1,0 +1,59 @@
+import { parseClientFrame } from './validate-frame';
+
+const parse = (value: unknown) => parseClientFrame(typeof value === 'string' ? value : JSON.stringify(value), 32 * 1024);
+const send = { type: 'send', clientMsgId: 'c1', conversationId: 'conv:1', contentType: 'text', body: { text: 'hi' } };
+
+describe('parseClientFrame', () => {
+  it('accepts a valid send', () => {
+    const result = parse(send);
+    expect(result.ok).toBe(true);
+  });
+
+  it.each([
+    ['not JSON', '{nope', /valid JSON/],
+    ['an array', [], /JSON object/],
+    ['an unknown type', { type: 'fly' }, /unknown frame type/],
+    ['an unknown field', { ...send, extra: 1 }, /unknown field extra/],
+    ['a bad clientMsgId', { ...send, clientMsgId: 'a b' }, /clientMsgId/],
+    ['a too long conversation id', { ...send, conversationId: 'x'.repeat(65) }, /conversationId/],
+    ['an empty text', { ...send, body: { text: '' } }, /body.text/],
+    ['a non-object body', { ...send, body: 'hi' }, /body/],
+    ['a bad contentType', { ...send, contentType: 'video' }, /contentType/],
+    ['history with both bounds', { type: 'history', reqId: 'r', conversationId: 'c', afterSeq: 1, beforeSeq: 5 }, /exactly one/],
+    ['history with no bound', { type: 'history', reqId: 'r', conversationId: 'c' }, /exactly one/],
+    ['sync with a negative cursor', { type: 'sync', reqId: 'r', cursors: { c: -1 } }, /non-negative/],
+    ['sync with a limit over 200', { type: 'sync', reqId: 'r', limit: 201 }, /limit/],
+    ['a fractional seq', { type: 'read', conversationId: 'c', seq: 1.5 }, /seq/],
+  ])('rejects %s as bad_request', (_name, frame, message) => {
+    const result = parse(frame);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.code).toBe('bad_request');
+      expect(result.error.message).toMatch(message);
+    }
+  });
+
+  it('answers an oversized body with too_large and keeps the ref', () => {
+    const result = parse({ ...send, contentType: 'custom', body: { blob: 'x'.repeat(33 * 1024) } });
+    expect(result).toMatchObject({ ok: false, ref: 'c1', error: { code: 'too_large' } });
+  });
+
+  it('carries reqId as the ref of a bad request', () => {
+    expect(parse({ type: 'sync', reqId: 'r9', limit: 0 })).toMatchObject({ ok: false, ref: 'r9' });
+  });
+
+  it('accepts ping and every query frame', () => {
+    for (const frame of [
+      { type: 'ping' },
+      { type: 'sync', reqId: 'r' },
+      { type: 'sync', reqId: 'r', cursors: { 'a.b:c': 3 }, limit: 10 },
+      { type: 'history', reqId: 'r', conversationId: 'c', beforeSeq: 10, limit: 5 },
+      { type: 'conversations', reqId: 'r' },
+      { type: 'typing', conversationId: 'c' },
+      { type: 'deliver_ack', conversationId: 'c', seq: 0 },
+      { type: 'recall', clientMsgId: 'x', conversationId: 'c', targetSeq: 2 },
+    ]) {
+      expect(parse(frame)).toMatchObject({ ok: true });
+    }
+  });
+});

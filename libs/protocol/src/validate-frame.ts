@@ -1,0 +1,86 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { CLIENT_FRAME_CLASSES, ClientFrame, ClientFrameType } from './client-frames';
+import { ENTITY_ID_PATTERN } from './identifiers';
+import { ProtocolError } from './errors';
+
+export type FrameParseResult =
+  | { ok: true; frame: ClientFrame }
+  | { ok: false; ref?: string; error: ProtocolError };
+
+const refOf = (raw: Record<string, unknown>): string | undefined => {
+  for (const key of ['clientMsgId', 'reqId']) {
+    const value = raw[key];
+    if (typeof value === 'string' && value.length > 0 && value.length <= 64) return value;
+  }
+  return undefined;
+};
+
+const describe = (errors: ValidationError[]): string =>
+  errors
+    .flatMap((e) => Object.values(e.constraints ?? {}))
+    .map((m) => m.replace(/^property (\S+) should not exist$/, 'unknown field $1'))
+    .join('; ');
+
+/**
+ * Turns one text frame into a validated client frame, or into the error to answer with.
+ * Pure: no I/O, so every rule of PROTOCOL §3 is unit-testable.
+ */
+export function parseClientFrame(text: string, maxBodyBytes: number): FrameParseResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, error: new ProtocolError('bad_request', 'frame is not valid JSON') };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, error: new ProtocolError('bad_request', 'frame must be a JSON object') };
+  }
+  const object = raw as Record<string, unknown>;
+  const ref = refOf(object);
+  const type = object.type;
+  if (typeof type !== 'string' || !Object.hasOwn(CLIENT_FRAME_CLASSES, type)) {
+    return { ok: false, ref, error: new ProtocolError('bad_request', `unknown frame type ${JSON.stringify(type)}`) };
+  }
+  const cls = CLIENT_FRAME_CLASSES[type as ClientFrameType];
+  const frame = plainToInstance(cls as new () => ClientFrame, object);
+  const errors = validateSync(frame, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  if (errors.length > 0) return { ok: false, ref, error: new ProtocolError('bad_request', describe(errors)) };
+
+  const extra = checkFrameRules(frame, maxBodyBytes);
+  if (extra) return { ok: false, ref, error: extra };
+  return { ok: true, frame };
+}
+
+function checkFrameRules(frame: ClientFrame, maxBodyBytes: number): ProtocolError | undefined {
+  switch (frame.type) {
+    case 'send': {
+      const size = Buffer.byteLength(JSON.stringify(frame.body));
+      if (size > maxBodyBytes) return new ProtocolError('too_large', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
+      if (frame.contentType === 'text') {
+        const text = frame.body.text;
+        if (typeof text !== 'string' || text.length === 0)
+          return new ProtocolError('bad_request', 'a text message needs body.text, a non-empty string');
+      }
+      return undefined;
+    }
+    case 'sync': {
+      for (const [conversationId, afterSeq] of Object.entries(frame.cursors ?? {})) {
+        if (!ENTITY_ID_PATTERN.test(conversationId))
+          return new ProtocolError('bad_request', `cursors has an invalid conversation id ${JSON.stringify(conversationId)}`);
+        if (typeof afterSeq !== 'number' || !Number.isSafeInteger(afterSeq) || afterSeq < 0)
+          return new ProtocolError('bad_request', `cursors.${conversationId} must be a non-negative integer`);
+      }
+      return undefined;
+    }
+    case 'history': {
+      const hasAfter = frame.afterSeq !== undefined;
+      const hasBefore = frame.beforeSeq !== undefined;
+      if (hasAfter === hasBefore)
+        return new ProtocolError('bad_request', 'history needs exactly one of afterSeq and beforeSeq');
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
