@@ -2,7 +2,7 @@
 const moduleNameMapper = {
   '^@im/(config|protocol|messaging|database|idempotency|realtime|health)$': '<rootDir>/libs/$1/src',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
+const transform = { '^.+\\.ts$': ['ts-jest', {}] };
 module.exports = {
   testTimeout: 60000,
   projects: [

@@ -11,9 +11,18 @@ export class DeliveryConsumers implements OnApplicationBootstrap, BeforeApplicat
   private readonly persisted: BatchConsumer<'persisted'>;
   private readonly signals: BatchConsumer<'signals'>;
 
-  constructor(@Inject(KAFKA) kafka: Kafka, config: AppConfig, fanOut: FanOutUseCase, signals: DeviceSignalsUseCase) {
-    this.persisted = new BatchConsumer(kafka, config, 'delivery', 'persisted', ({ events }) => fanOut.execute(events));
-    this.signals = new BatchConsumer(kafka, config, 'delivery', 'signals', ({ events }) => signals.execute(events));
+  constructor(
+    @Inject(KAFKA) kafka: Kafka,
+    config: AppConfig,
+    fanOut: FanOutUseCase,
+    signals: DeviceSignalsUseCase,
+  ) {
+    this.persisted = new BatchConsumer(kafka, config, 'delivery', 'persisted', ({ events }) =>
+      fanOut.execute(events),
+    );
+    this.signals = new BatchConsumer(kafka, config, 'delivery', 'signals', ({ events }) =>
+      signals.execute(events),
+    );
   }
 
   async onApplicationBootstrap() {

@@ -26,6 +26,8 @@ describe('loadConfig', () => {
   });
 
   it('needs a public key instead of a secret for RS256', () => {
-    expect(() => loadConfig({ ADMIN_TOKEN: secrets.ADMIN_TOKEN, JWT_ALGORITHM: 'RS256' })).toThrow(/JWT_PUBLIC_KEY/);
+    expect(() => loadConfig({ ADMIN_TOKEN: secrets.ADMIN_TOKEN, JWT_ALGORITHM: 'RS256' })).toThrow(
+      /JWT_PUBLIC_KEY/,
+    );
   });
 });

@@ -14,7 +14,8 @@ import {
   ValidateIf,
 } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
 
 /**
  * Every setting of every service. Only this module reads process.env; the rest of the code
@@ -28,36 +29,55 @@ export class AppConfig {
   @Matches(/^[A-Za-z0-9_.-]{1,64}$/)
   INSTANCE_ID: string = `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64);
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   GATEWAY_PORT = 3000;
-  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   SEQUENCER_PORT = 3001;
-  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   STORAGE_PORT = 3002;
-  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   DELIVERY_PORT = 3003;
 
   /** Secrets have no default: `npm start` generates development values and prints them. */
-  @IsString() @MinLength(16, { message: 'ADMIN_TOKEN must be set (at least 16 characters)' })
+  @IsString()
+  @MinLength(16, { message: 'ADMIN_TOKEN must be set (at least 16 characters)' })
   ADMIN_TOKEN: string;
 
   @IsIn(['HS256', 'RS256', 'ES256'])
   JWT_ALGORITHM: 'HS256' | 'RS256' | 'ES256' = 'HS256';
   @ValidateIf((c: AppConfig) => c.JWT_ALGORITHM === 'HS256')
-  @IsString() @MinLength(16, { message: 'JWT_SECRET must be set (at least 16 characters) for HS256' })
+  @IsString()
+  @MinLength(16, { message: 'JWT_SECRET must be set (at least 16 characters) for HS256' })
   JWT_SECRET?: string;
   /** PEM public key for RS256/ES256 verification. */
   @ValidateIf((c: AppConfig) => c.JWT_ALGORITHM !== 'HS256')
   @IsString({ message: 'JWT_PUBLIC_KEY must be set for RS256/ES256' })
   JWT_PUBLIC_KEY?: string;
   /** PEM private key for RS256/ES256, only needed to issue tokens from the admin API. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   JWT_PRIVATE_KEY?: string;
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   JWT_AUDIENCE = 'im';
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   JWT_ISSUER = 'im-backend';
-  @Transform(toInt) @IsInt() @Min(60)
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
   JWT_DEFAULT_TTL_SECONDS = 86400;
 
   @Matches(/^[^,\s]+(,[^,\s]+)*$/)
@@ -65,39 +85,71 @@ export class AppConfig {
   /** Prefix of every topic and consumer group, so several stacks can share a broker. */
   @Matches(/^[A-Za-z0-9_.-]{1,40}$/)
   KAFKA_TOPIC_PREFIX = 'im';
-  @Transform(toInt) @IsInt() @Min(1) @Max(1024)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1024)
   KAFKA_PARTITIONS = 6;
-  @Transform(toInt) @IsInt() @Min(1) @Max(7)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(7)
   KAFKA_REPLICATION_FACTOR = 1;
-  @Transform(toInt) @IsInt() @Min(1) @Max(7)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(7)
   KAFKA_MIN_INSYNC_REPLICAS = 1;
 
   @Matches(/^postgres(ql)?:\/\//)
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/im';
-  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   DATABASE_POOL_SIZE = 10;
   @Matches(/^rediss?:\/\//)
   REDIS_URL = 'redis://127.0.0.1:6379';
 
-  @Transform(toInt) @IsInt() @Min(1024) @Max(16 * 1024 * 1024)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(16 * 1024 * 1024)
   MAX_FRAME_BYTES = 64 * 1024;
-  @Transform(toInt) @IsInt() @Min(256) @Max(1024 * 1024)
+  @Transform(toInt)
+  @IsInt()
+  @Min(256)
+  @Max(1024 * 1024)
   MAX_BODY_BYTES = 32 * 1024;
-  @Transform(toInt) @IsInt() @Min(100) @Max(600000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600000)
   HEARTBEAT_MS = 25000;
   /** Recall allowed this long after sending. */
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   RECALL_WINDOW_SECONDS = 86400;
   /** First re-push of an unacknowledged message after this long; doubles up to REPUSH_MAX_MS. */
-  @Transform(toInt) @IsInt() @Min(50)
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
   REPUSH_INITIAL_MS = 2000;
-  @Transform(toInt) @IsInt() @Min(50)
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
   REPUSH_MAX_MS = 30000;
   /** How long the admin API waits for a system message to become durable. */
-  @Transform(toInt) @IsInt() @Min(100)
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
   ADMIN_ACK_TIMEOUT_MS = 15000;
   /** Seqs reserved in PostgreSQL per block by the sequencer (see apps/sequencer/README.md). */
-  @Transform(toInt) @IsInt() @Min(1) @Max(1000000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000000)
   SEQ_BLOCK_SIZE = 100;
 
   @IsIn(['error', 'warn', 'log', 'debug'])

@@ -36,7 +36,8 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
         new Logger('database').log(`created database ${name}`);
       } catch (error) {
         // Another replica created it between our check and our CREATE.
-        if ((error as { code?: string }).code !== '42P04') throw error;
+        const code = (error as { code?: string }).code;
+        if (code !== '42P04' && code !== '23505') throw error;
       }
     }
   } finally {

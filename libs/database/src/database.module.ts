@@ -46,6 +46,13 @@ class DatabaseLifecycle implements OnApplicationShutdown {
     MessagesRepository,
     CursorsRepository,
   ],
-  exports: [DataSource, DatabaseHealth, UsersRepository, ConversationsRepository, MessagesRepository, CursorsRepository],
+  exports: [
+    DataSource,
+    DatabaseHealth,
+    UsersRepository,
+    ConversationsRepository,
+    MessagesRepository,
+    CursorsRepository,
+  ],
 })
 export class DatabaseModule {}

@@ -1,7 +1,12 @@
 export { DatabaseModule, DatabaseHealth } from './database.module';
 export { createDataSource, ensureDatabase, migrate, MIGRATIONS } from './data-source';
-export { MessageRow, MESSAGE_COLUMNS, toMessageView } from './rows';
-export { UsersRepository, User } from './repositories/users.repository';
-export { ConversationsRepository, Conversation, Membership, directKey } from './repositories/conversations.repository';
-export { MessagesRepository, MessagePage } from './repositories/messages.repository';
-export { CursorsRepository, MemberCursors } from './repositories/cursors.repository';
+export { MESSAGE_COLUMNS, toMessageView } from './rows';
+export type { MessageRow } from './rows';
+export { UsersRepository } from './repositories/users.repository';
+export type { User } from './repositories/users.repository';
+export { ConversationsRepository, directKey } from './repositories/conversations.repository';
+export type { Conversation, Membership } from './repositories/conversations.repository';
+export { MessagesRepository } from './repositories/messages.repository';
+export type { MessagePage } from './repositories/messages.repository';
+export { CursorsRepository } from './repositories/cursors.repository';
+export type { MemberCursors } from './repositories/cursors.repository';

@@ -13,7 +13,9 @@ async function run(check: DependencyCheck): Promise<string> {
   try {
     await Promise.race([
       check.check(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS))),
+      new Promise(
+        (_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS)),
+      ),
     ]);
     return 'up';
   } catch (error) {
@@ -37,7 +39,10 @@ export class HealthController {
   @Get('ready')
   async ready() {
     const results = await Promise.all(this.checks.map(async (c) => [c.name, await run(c)] as const));
-    const body = { status: results.every(([, r]) => r === 'up') ? 'ok' : 'unavailable', checks: Object.fromEntries(results) };
+    const body = {
+      status: results.every(([, r]) => r === 'up') ? 'ok' : 'unavailable',
+      checks: Object.fromEntries(results),
+    };
     if (body.status !== 'ok') throw new ServiceUnavailableException(body);
     return body;
   }

@@ -1,4 +1,5 @@
 export { HealthModule } from './health.module';
-export { HealthController, DependencyCheck, HEALTH_CHECKS } from './health.controller';
+export { HealthController, HEALTH_CHECKS } from './health.controller';
+export type { DependencyCheck } from './health.controller';
 export { metrics } from './metrics';
 export { bootstrapService } from './bootstrap';

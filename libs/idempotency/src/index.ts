@@ -1,1 +1,7 @@
-export { IdempotencyGuard, Assignment, idempotencyKey, IDEMPOTENCY_TTL_SECONDS, decodeAssignment } from './idempotency-guard';
+export {
+  IdempotencyGuard,
+  idempotencyKey,
+  IDEMPOTENCY_TTL_SECONDS,
+  decodeAssignment,
+} from './idempotency-guard';
+export type { Assignment } from './idempotency-guard';

@@ -55,14 +55,15 @@ export class BatchConsumer<T extends TopicName> {
     });
   }
 
-  private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const events = batch.messages.map((m) => JSON.parse(m.value?.toString() ?? 'null') as TopicEvents[T]);
     // A failing handler throws: kafkajs then retries the same batch, and nothing is committed.
     await this.handle({ partition: batch.partition, events });
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-    await heartbeat();
+    await payload.heartbeat();
   }
 
   isRunning(): boolean {

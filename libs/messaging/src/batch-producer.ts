@@ -31,7 +31,8 @@ export class BatchProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 10 },
+      // No retry limit: an idempotent producer must not give up mid-sequence (kafkajs warns otherwise).
+      retry: { initialRetryTime: 100, maxRetryTime: 2000 },
     });
   }
 
@@ -44,7 +45,13 @@ export class BatchProducer {
   publish<T extends TopicName>(topic: T, key: string, event: TopicEvents[T]): Promise<void> {
     if (!this.connected) return Promise.reject(new Error('producer is not connected'));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic: topicFor(this.config, topic), key, value: JSON.stringify(event), resolve, reject });
+      this.queue.push({
+        topic: topicFor(this.config, topic),
+        key,
+        value: JSON.stringify(event),
+        resolve,
+        reject,
+      });
       if (!this.flushing) {
         this.flushing = true;
         setImmediate(() => void this.flush());

@@ -2,5 +2,6 @@ export * from './events';
 export { createKafka, topicFor, groupFor } from './kafka-client';
 export { ensureTopics } from './topic-admin';
 export { BatchProducer } from './batch-producer';
-export { BatchConsumer, ConsumedBatch } from './batch-consumer';
+export { BatchConsumer } from './batch-consumer';
+export type { ConsumedBatch } from './batch-consumer';
 export { KafkaModule, KAFKA, KafkaHealth, SERVICE_NAME, withTimeout } from './kafka.module';

@@ -29,7 +29,11 @@ export function createKafka(config: AppConfig, service: string): Kafka {
       ({ level, log }: LogEntry) => {
         const { message, ...extra } = log;
         // The coordinator-loading noise of a fresh broker is retried by kafkajs itself.
-        if (level === logLevel.ERROR && /coordinator (is loading|is not available)/i.test(String(extra.error))) return;
+        if (
+          level === logLevel.ERROR &&
+          /coordinator (is loading|is not available)/i.test(String(extra.error))
+        )
+          return;
         logger[levels[level] ?? 'log'](`${message} ${JSON.stringify(extra)}`);
       },
   });

@@ -54,7 +54,7 @@ export const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
     const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
     promise.then(
       (v) => (clearTimeout(timer), resolve(v)),
-      (e) => (clearTimeout(timer), reject(e)),
+      (e: unknown) => (clearTimeout(timer), reject(e instanceof Error ? e : new Error(String(e)))),
     );
   });
 
@@ -66,7 +66,11 @@ export class KafkaModule {
       global: true,
       providers: [
         { provide: SERVICE_NAME, useValue: service },
-        { provide: KAFKA, useFactory: (config: AppConfig) => createKafka(config, service), inject: [AppConfig] },
+        {
+          provide: KAFKA,
+          useFactory: (config: AppConfig) => createKafka(config, service),
+          inject: [AppConfig],
+        },
         {
           provide: BatchProducer,
           useFactory: (kafka: Kafka, config: AppConfig) => new BatchProducer(kafka, config),

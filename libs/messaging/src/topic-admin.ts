@@ -7,7 +7,11 @@ import { topicFor } from './kafka-client';
  * Creates the project's topics if they are missing. Every topic is partitioned by
  * conversation id, so one conversation is always handled by one consumer, in order.
  */
-export async function ensureTopics(kafka: Kafka, config: AppConfig, names: readonly TopicName[] = TOPIC_NAMES) {
+export async function ensureTopics(
+  kafka: Kafka,
+  config: AppConfig,
+  names: readonly TopicName[] = TOPIC_NAMES,
+) {
   const admin = kafka.admin();
   await admin.connect();
   try {

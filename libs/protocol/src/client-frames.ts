@@ -1,14 +1,4 @@
-import {
-  Allow,
-  IsDefined,
-  IsIn,
-  IsInt,
-  IsObject,
-  IsOptional,
-  Matches,
-  Max,
-  Min,
-} from 'class-validator';
+import { Allow, IsDefined, IsIn, IsInt, IsObject, IsOptional, Matches, Max, Min } from 'class-validator';
 import { CLIENT_ID_PATTERN, ENTITY_ID_PATTERN } from './identifiers';
 
 export const SEND_CONTENT_TYPES = ['text', 'image', 'file', 'custom'] as const;

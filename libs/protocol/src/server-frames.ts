@@ -34,7 +34,13 @@ export interface ServerFrameMap {
   welcome: { type: 'welcome'; userId: string; deviceId: string; serverTime: number; heartbeatMs: number };
   ack: { type: 'ack' } & AckFields;
   message: { type: 'message' } & MessageView;
-  receipt: { type: 'receipt'; conversationId: string; kind: 'delivered' | 'read'; userId: string; seq: number };
+  receipt: {
+    type: 'receipt';
+    conversationId: string;
+    kind: 'delivered' | 'read';
+    userId: string;
+    seq: number;
+  };
   sync_result: {
     type: 'sync_result';
     reqId: string;

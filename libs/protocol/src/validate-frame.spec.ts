@@ -1,7 +1,14 @@
 import { parseClientFrame } from './validate-frame';
 
-const parse = (value: unknown) => parseClientFrame(typeof value === 'string' ? value : JSON.stringify(value), 32 * 1024);
-const send = { type: 'send', clientMsgId: 'c1', conversationId: 'conv:1', contentType: 'text', body: { text: 'hi' } };
+const parse = (value: unknown) =>
+  parseClientFrame(typeof value === 'string' ? value : JSON.stringify(value), 32 * 1024);
+const send = {
+  type: 'send',
+  clientMsgId: 'c1',
+  conversationId: 'conv:1',
+  contentType: 'text',
+  body: { text: 'hi' },
+};
 
 describe('parseClientFrame', () => {
   it('accepts a valid send', () => {
@@ -19,7 +26,11 @@ describe('parseClientFrame', () => {
     ['an empty text', { ...send, body: { text: '' } }, /body.text/],
     ['a non-object body', { ...send, body: 'hi' }, /body/],
     ['a bad contentType', { ...send, contentType: 'video' }, /contentType/],
-    ['history with both bounds', { type: 'history', reqId: 'r', conversationId: 'c', afterSeq: 1, beforeSeq: 5 }, /exactly one/],
+    [
+      'history with both bounds',
+      { type: 'history', reqId: 'r', conversationId: 'c', afterSeq: 1, beforeSeq: 5 },
+      /exactly one/,
+    ],
     ['history with no bound', { type: 'history', reqId: 'r', conversationId: 'c' }, /exactly one/],
     ['sync with a negative cursor', { type: 'sync', reqId: 'r', cursors: { c: -1 } }, /non-negative/],
     ['sync with a limit over 200', { type: 'sync', reqId: 'r', limit: 201 }, /limit/],

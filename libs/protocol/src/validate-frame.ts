@@ -5,8 +5,7 @@ import { ENTITY_ID_PATTERN } from './identifiers';
 import { ProtocolError } from './errors';
 
 export type FrameParseResult =
-  | { ok: true; frame: ClientFrame }
-  | { ok: false; ref?: string; error: ProtocolError };
+  { ok: true; frame: ClientFrame } | { ok: false; ref?: string; error: ProtocolError };
 
 const refOf = (raw: Record<string, unknown>): string | undefined => {
   for (const key of ['clientMsgId', 'reqId']) {
@@ -40,11 +39,19 @@ export function parseClientFrame(text: string, maxBodyBytes: number): FrameParse
   const ref = refOf(object);
   const type = object.type;
   if (typeof type !== 'string' || !Object.hasOwn(CLIENT_FRAME_CLASSES, type)) {
-    return { ok: false, ref, error: new ProtocolError('bad_request', `unknown frame type ${JSON.stringify(type)}`) };
+    return {
+      ok: false,
+      ref,
+      error: new ProtocolError('bad_request', `unknown frame type ${JSON.stringify(type)}`),
+    };
   }
   const cls = CLIENT_FRAME_CLASSES[type as ClientFrameType];
   const frame = plainToInstance(cls as new () => ClientFrame, object);
-  const errors = validateSync(frame, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  const errors = validateSync(frame, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+  });
   if (errors.length > 0) return { ok: false, ref, error: new ProtocolError('bad_request', describe(errors)) };
 
   const extra = checkFrameRules(frame, maxBodyBytes);
@@ -56,7 +63,8 @@ function checkFrameRules(frame: ClientFrame, maxBodyBytes: number): ProtocolErro
   switch (frame.type) {
     case 'send': {
       const size = Buffer.byteLength(JSON.stringify(frame.body));
-      if (size > maxBodyBytes) return new ProtocolError('too_large', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
+      if (size > maxBodyBytes)
+        return new ProtocolError('too_large', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
       if (frame.contentType === 'text') {
         const text = frame.body.text;
         if (typeof text !== 'string' || text.length === 0)
@@ -67,7 +75,10 @@ function checkFrameRules(frame: ClientFrame, maxBodyBytes: number): ProtocolErro
     case 'sync': {
       for (const [conversationId, afterSeq] of Object.entries(frame.cursors ?? {})) {
         if (!ENTITY_ID_PATTERN.test(conversationId))
-          return new ProtocolError('bad_request', `cursors has an invalid conversation id ${JSON.stringify(conversationId)}`);
+          return new ProtocolError(
+            'bad_request',
+            `cursors has an invalid conversation id ${JSON.stringify(conversationId)}`,
+          );
         if (typeof afterSeq !== 'number' || !Number.isSafeInteger(afterSeq) || afterSeq < 0)
           return new ProtocolError('bad_request', `cursors.${conversationId} must be a non-negative integer`);
       }

@@ -34,7 +34,9 @@ export class GatewayBus {
     gatewayId: string,
     onEnvelope: (e: GatewayEnvelope) => void,
   ): Promise<void> {
-    subscriber.on('message', (_channel: string, message: string) => onEnvelope(JSON.parse(message) as GatewayEnvelope));
+    subscriber.on('message', (_channel: string, message: string) =>
+      onEnvelope(JSON.parse(message) as GatewayEnvelope),
+    );
     await subscriber.subscribe(gatewayChannel(gatewayId));
   }
 }

@@ -1,4 +1,6 @@
 export { RedisModule, REDIS, RedisHealth, createRedis } from './redis.module';
-export { GatewayBus, GatewayEnvelope, gatewayChannel } from './gateway-bus';
-export { PresenceStore, DevicePresence, PRESENCE_TTL_SECONDS } from './presence-store';
+export { GatewayBus, gatewayChannel } from './gateway-bus';
+export type { GatewayEnvelope } from './gateway-bus';
+export { PresenceStore, PRESENCE_TTL_SECONDS } from './presence-store';
+export type { DevicePresence } from './presence-store';
 export { MembershipService } from './membership.service';

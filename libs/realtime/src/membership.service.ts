@@ -5,7 +5,7 @@ import { REDIS } from './redis.module';
 
 const membersKey = (conversationId: string) => `members:${conversationId}`;
 // Marks a loaded set, so that "no members" and "not cached" differ.
-const LOADED = '\u0000loaded';
+const LOADED = '#loaded'; // '#' is not allowed in ids
 const TTL_SECONDS = 600;
 
 /**

@@ -30,8 +30,14 @@ export class DeviceRouter {
   }
 
   /** Sends frames, grouped so that each device gets its frames in order in one envelope. */
-  async send(items: { target: DeviceTarget; frame: ServerFrame }[], direct: { gatewayId: string; envelope: GatewayEnvelope }[] = []) {
-    const grouped = new Map<string, { gatewayId: string; envelope: Extract<GatewayEnvelope, { kind: 'to_device' }> }>();
+  async send(
+    items: { target: DeviceTarget; frame: ServerFrame }[],
+    direct: { gatewayId: string; envelope: GatewayEnvelope }[] = [],
+  ) {
+    const grouped = new Map<
+      string,
+      { gatewayId: string; envelope: Extract<GatewayEnvelope, { kind: 'to_device' }> }
+    >();
     for (const { target, frame } of items) {
       const key = `${target.presence.gatewayId}|${target.userId}|${target.deviceId}`;
       let entry = grouped.get(key);

@@ -31,7 +31,10 @@ export class FanOutUseCase {
       if (isRejected(e)) {
         if (e.origin) {
           const frame: ServerFrame = { type: 'error', ref: e.clientMsgId, code: e.code, message: e.message };
-          direct.push({ gatewayId: e.origin.gatewayId, envelope: { kind: 'to_conn', connId: e.origin.connId, frame } });
+          direct.push({
+            gatewayId: e.origin.gatewayId,
+            envelope: { kind: 'to_conn', connId: e.origin.connId, frame },
+          });
         }
         continue;
       }
@@ -44,7 +47,10 @@ export class FanOutUseCase {
           messageId: e.messageId,
           sentAt: e.sentAt,
         };
-        direct.push({ gatewayId: e.origin.gatewayId, envelope: { kind: 'to_conn', connId: e.origin.connId, frame } });
+        direct.push({
+          gatewayId: e.origin.gatewayId,
+          envelope: { kind: 'to_conn', connId: e.origin.connId, frame },
+        });
         acks.inc();
       }
       if (e.fresh) fresh.push(e);

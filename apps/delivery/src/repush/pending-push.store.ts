@@ -38,7 +38,12 @@ export class PendingPushStore {
     return due.filter((_, i) => removed[i]?.[1] === 1).map((m) => JSON.parse(m) as PendingPush);
   }
 
-  async raiseDeliveredCursor(userId: string, deviceId: string, conversationId: string, seq: number): Promise<void> {
+  async raiseDeliveredCursor(
+    userId: string,
+    deviceId: string,
+    conversationId: string,
+    seq: number,
+  ): Promise<void> {
     await this.redis.eval(RAISE, 1, cursorKey(userId, deviceId), conversationId, seq);
   }
 

@@ -7,7 +7,10 @@ import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
 import { PendingPushStore } from './pending-push.store';
 import { PendingPush, repushDelay } from './repush-schedule';
 
-const repushes = metrics.counter('im_delivery_repushes_total', 'Messages pushed again for want of a deliver_ack');
+const repushes = metrics.counter(
+  'im_delivery_repushes_total',
+  'Messages pushed again for want of a deliver_ack',
+);
 const TICK_MS = 200;
 const BATCH = 500;
 
@@ -48,7 +51,9 @@ export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationSh
     const due = await this.pending.claimDue(now, BATCH);
     if (due.length === 0) return 0;
     const cursors = await this.pending.deliveredCursors(due);
-    const owed = due.map((push, i) => ({ push, cursor: cursors[i] })).filter(({ push, cursor }) => cursor < push.seq);
+    const owed = due
+      .map((push, i) => ({ push, cursor: cursors[i] }))
+      .filter(({ push, cursor }) => cursor < push.seq);
     const presence = await this.router.presence.devicesOf([...new Set(owed.map(({ push }) => push.userId))]);
 
     const items: { target: DeviceTarget; frame: ServerFrame }[] = [];
@@ -61,7 +66,10 @@ export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationSh
       const page = await this.messages.after(push.conversationId, from, Math.min(push.seq - from, 200));
       for (const m of page.messages) {
         if (m.seq > push.seq) break;
-        items.push({ target: { userId: push.userId, deviceId: push.deviceId, presence: current }, frame: messageFrame(m) });
+        items.push({
+          target: { userId: push.userId, deviceId: push.deviceId, presence: current },
+          frame: messageFrame(m),
+        });
       }
       const next = { ...push, attempt: push.attempt + 1 };
       const delay = repushDelay(next.attempt, this.config.REPUSH_INITIAL_MS, this.config.REPUSH_MAX_MS);

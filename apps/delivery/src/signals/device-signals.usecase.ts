@@ -27,10 +27,24 @@ export class DeviceSignalsUseCase {
       if (s.kind === 'deliver_ack') {
         await this.pending.raiseDeliveredCursor(s.userId, s.deviceId, s.conversationId, s.seq);
         const moved = await this.cursors.advanceDelivered(s.userId, s.deviceId, s.conversationId, s.seq);
-        if (moved !== null) frame = { type: 'receipt', conversationId: s.conversationId, kind: 'delivered', userId: s.userId, seq: moved };
+        if (moved !== null)
+          frame = {
+            type: 'receipt',
+            conversationId: s.conversationId,
+            kind: 'delivered',
+            userId: s.userId,
+            seq: moved,
+          };
       } else if (s.kind === 'read') {
         const moved = await this.cursors.advanceRead(s.userId, s.conversationId, s.seq);
-        if (moved !== null) frame = { type: 'receipt', conversationId: s.conversationId, kind: 'read', userId: s.userId, seq: moved };
+        if (moved !== null)
+          frame = {
+            type: 'receipt',
+            conversationId: s.conversationId,
+            kind: 'read',
+            userId: s.userId,
+            seq: moved,
+          };
         includeOwnDevices = true;
       } else {
         frame = { type: 'typing', conversationId: s.conversationId, userId: s.userId };
@@ -50,7 +64,8 @@ export class DeviceSignalsUseCase {
   private coalesce(signals: DeviceSignal[]): DeviceSignal[] {
     const out = new Map<string, DeviceSignal>();
     signals.forEach((s, i) => {
-      const key = s.kind === 'typing' ? `typing|${i}` : `${s.kind}|${s.userId}|${s.deviceId}|${s.conversationId}`;
+      const key =
+        s.kind === 'typing' ? `typing|${i}` : `${s.kind}|${s.userId}|${s.deviceId}|${s.conversationId}`;
       const prev = out.get(key);
       if (!prev || ('seq' in s && 'seq' in prev && s.seq > prev.seq)) out.set(key, s);
     });

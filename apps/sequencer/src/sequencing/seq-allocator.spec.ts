@@ -31,7 +31,11 @@ describe('SeqAllocator', () => {
   it('keeps conversations independent', () => {
     const allocator = new SeqAllocator();
     const store = new CeilingStore();
-    expect([next(allocator, store, 'a', 10), next(allocator, store, 'b', 10), next(allocator, store, 'a', 10)]).toEqual([1, 1, 2]);
+    expect([
+      next(allocator, store, 'a', 10),
+      next(allocator, store, 'b', 10),
+      next(allocator, store, 'a', 10),
+    ]).toEqual([1, 1, 2]);
   });
 
   it('never reuses a seq after a restart or rebalance: it restarts above the stored ceiling', () => {

@@ -9,7 +9,10 @@ import { metrics } from '@im/health';
 import { SeqAllocator } from './seq-allocator';
 import { SeqBlockRepository } from './seq-block.repository';
 
-const dedupeHits = metrics.counter('im_sequencer_dedupe_hits_total', 'Sends recognised as retries by clientMsgId');
+const dedupeHits = metrics.counter(
+  'im_sequencer_dedupe_hits_total',
+  'Sends recognised as retries by clientMsgId',
+);
 const sequenced = metrics.counter('im_sequencer_messages_total', 'Messages sequenced');
 
 /**
@@ -45,7 +48,11 @@ export class SequenceBatchUseCase {
         assigned.set(key, earlier);
         continue;
       }
-      const assignment = { seq: await this.nextSeq(inbound[i].conversationId), messageId: randomUUID(), sentAt: Date.now() };
+      const assignment = {
+        seq: await this.nextSeq(inbound[i].conversationId),
+        messageId: randomUUID(),
+        sentAt: Date.now(),
+      };
       assigned.set(key, assignment);
       fresh.push({ key, assignment });
     }

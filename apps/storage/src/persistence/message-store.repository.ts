@@ -42,7 +42,9 @@ export class MessageStoreRepository {
       const insertedKeys = new Set(inserted.map((r) => `${r.conversation_id}|${r.seq}`));
 
       // Recalls blank their target in the same transaction as the recall message itself.
-      const recalls = messages.filter((m) => m.contentType === 'recall' && insertedKeys.has(`${m.conversationId}|${m.seq}`));
+      const recalls = messages.filter(
+        (m) => m.contentType === 'recall' && insertedKeys.has(`${m.conversationId}|${m.seq}`),
+      );
       for (const r of recalls) {
         await tx.query(
           `UPDATE messages SET recalled = true WHERE conversation_id = $1 AND seq = $2 AND content_type <> 'recall'`,
@@ -68,12 +70,20 @@ export class MessageStoreRepository {
         `SELECT ${MESSAGE_COLUMNS} FROM messages m
           WHERE (m.conversation_id, m.sender_id, m.client_msg_id) IN (
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
-        [messages.map((m) => m.conversationId), messages.map((m) => m.senderId), messages.map((m) => m.clientMsgId)],
+        [
+          messages.map((m) => m.conversationId),
+          messages.map((m) => m.senderId),
+          messages.map((m) => m.clientMsgId),
+        ],
       );
       const byKey = new Map(rows.map((r) => [`${r.conversation_id}|${r.sender_id}|${r.client_msg_id}`, r]));
       return messages.map((m) => {
         const row = byKey.get(`${m.conversationId}|${m.senderId}|${m.clientMsgId}`) ?? null;
-        return { row, inserted: row !== null && Number(row.seq) === m.seq && insertedKeys.has(`${m.conversationId}|${m.seq}`) };
+        return {
+          row,
+          inserted:
+            row !== null && Number(row.seq) === m.seq && insertedKeys.has(`${m.conversationId}|${m.seq}`),
+        };
       });
     });
   }

@@ -25,11 +25,20 @@ export class PersistBatchUseCase {
       const { row, inserted } = outcomes[i];
       if (!row) {
         // Only possible if a seq was handed out twice: never ack, never drop silently.
-        this.logger.error(`seq ${m.seq} of ${m.conversationId} is taken by another message; ${m.clientMsgId} not stored`);
+        this.logger.error(
+          `seq ${m.seq} of ${m.conversationId} is taken by another message; ${m.clientMsgId} not stored`,
+        );
         stored.inc({ outcome: 'conflict' });
         return {
           key: m.conversationId,
-          event: { rejected: true, conversationId: m.conversationId, clientMsgId: m.clientMsgId, origin: m.origin, code: 'unavailable', message: 'could not store the message; retry' },
+          event: {
+            rejected: true,
+            conversationId: m.conversationId,
+            clientMsgId: m.clientMsgId,
+            origin: m.origin,
+            code: 'unavailable',
+            message: 'could not store the message; retry',
+          },
         };
       }
       stored.inc({ outcome: inserted ? 'inserted' : 'replay' });

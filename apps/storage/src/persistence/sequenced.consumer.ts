@@ -10,7 +10,9 @@ export class SequencedConsumer implements OnApplicationBootstrap, BeforeApplicat
   private readonly consumer: BatchConsumer<'sequenced'>;
 
   constructor(@Inject(KAFKA) kafka: Kafka, config: AppConfig, useCase: PersistBatchUseCase) {
-    this.consumer = new BatchConsumer(kafka, config, 'storage', 'sequenced', ({ events }) => useCase.execute(events));
+    this.consumer = new BatchConsumer(kafka, config, 'storage', 'sequenced', ({ events }) =>
+      useCase.execute(events),
+    );
   }
 
   async onApplicationBootstrap() {

@@ -17,7 +17,7 @@ export interface Membership {
   deliveredSeq: number;
 }
 
-export const directKey = (a: string, b: string) => [a, b].sort().join('\u0000');
+export const directKey = (a: string, b: string) => [a, b].sort().join('|');
 
 @Injectable()
 export class ConversationsRepository {
@@ -49,24 +49,37 @@ export class ConversationsRepository {
         [id, title, key],
       );
       if (rows.length === 0) return false;
-      await tx.query(`INSERT INTO members (conversation_id, user_id) SELECT $1, unnest($2::text[])`, [id, [a, b]]);
+      await tx.query(`INSERT INTO members (conversation_id, user_id) SELECT $1, unnest($2::text[])`, [
+        id,
+        [a, b],
+      ]);
       return true;
     });
-    const found: { id: string }[] = await this.db.query(`SELECT id FROM conversations WHERE direct_key = $1`, [key]);
+    const found: { id: string }[] = await this.db.query(
+      `SELECT id FROM conversations WHERE direct_key = $1`,
+      [key],
+    );
     return { conversation: (await this.get(found[0].id))!, created };
   }
 
   async get(id: string): Promise<Conversation | null> {
-    const rows: { id: string; type: 'direct' | 'group'; title: string | null; last_seq: string; member_ids: string[] }[] =
-      await this.db.query(
-        `SELECT c.id, c.type, c.title, c.last_seq,
+    const rows: {
+      id: string;
+      type: 'direct' | 'group';
+      title: string | null;
+      last_seq: string;
+      member_ids: string[];
+    }[] = await this.db.query(
+      `SELECT c.id, c.type, c.title, c.last_seq,
                 COALESCE(array_agg(m.user_id ORDER BY m.user_id) FILTER (WHERE m.user_id IS NOT NULL), '{}') AS member_ids
            FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id
           WHERE c.id = $1 GROUP BY c.id`,
-        [id],
-      );
+      [id],
+    );
     const r = rows[0];
-    return r ? { id: r.id, type: r.type, title: r.title, memberIds: r.member_ids, lastSeq: Number(r.last_seq) } : null;
+    return r
+      ? { id: r.id, type: r.type, title: r.title, memberIds: r.member_ids, lastSeq: Number(r.last_seq) }
+      : null;
   }
 
   async addMembers(id: string, userIds: string[]): Promise<void> {
@@ -99,15 +112,16 @@ export class ConversationsRepository {
 
   /** The user's conversations with this device's delivered cursor, ordered by conversation id (sync order). */
   async membershipsForDevice(userId: string, deviceId: string): Promise<Membership[]> {
-    const rows: { conversation_id: string; last_seq: string; delivered_seq: string | null }[] = await this.db.query(
-      `SELECT m.conversation_id, c.last_seq, d.delivered_seq
+    const rows: { conversation_id: string; last_seq: string; delivered_seq: string | null }[] =
+      await this.db.query(
+        `SELECT m.conversation_id, c.last_seq, d.delivered_seq
          FROM members m
          JOIN conversations c ON c.id = m.conversation_id
     LEFT JOIN device_cursors d ON d.user_id = m.user_id AND d.device_id = $2 AND d.conversation_id = m.conversation_id
         WHERE m.user_id = $1
         ORDER BY m.conversation_id`,
-      [userId, deviceId],
-    );
+        [userId, deviceId],
+      );
     return rows.map((r) => ({
       conversationId: r.conversation_id,
       lastSeq: Number(r.last_seq),

@@ -16,12 +16,18 @@ export class CursorsRepository {
    * Records that a device stored everything up to `seq`, and returns the user's new
    * delivered cursor if it moved (the highest of the user's devices), else null.
    */
-  async advanceDelivered(userId: string, deviceId: string, conversationId: string, seq: number): Promise<number | null> {
+  async advanceDelivered(
+    userId: string,
+    deviceId: string,
+    conversationId: string,
+    seq: number,
+  ): Promise<number | null> {
     return this.db.transaction(async (tx) => {
       // A cursor never passes the conversation's last seq: a bogus ack must not hide future messages.
-      const last: { last_seq: string }[] = await tx.query(`SELECT last_seq FROM conversations WHERE id = $1`, [
-        conversationId,
-      ]);
+      const last: { last_seq: string }[] = await tx.query(
+        `SELECT last_seq FROM conversations WHERE id = $1`,
+        [conversationId],
+      );
       seq = Math.min(seq, Number(last[0]?.last_seq ?? 0));
       await tx.query(
         `INSERT INTO device_cursors (user_id, device_id, conversation_id, delivered_seq) VALUES ($1, $2, $3, $4)
@@ -56,6 +62,10 @@ export class CursorsRepository {
       `SELECT user_id, delivered_seq, read_seq FROM members WHERE conversation_id = $1 ORDER BY user_id`,
       [conversationId],
     );
-    return rows.map((r) => ({ userId: r.user_id, deliveredSeq: Number(r.delivered_seq), readSeq: Number(r.read_seq) }));
+    return rows.map((r) => ({
+      userId: r.user_id,
+      deliveredSeq: Number(r.delivered_seq),
+      readSeq: Number(r.read_seq),
+    }));
   }
 }

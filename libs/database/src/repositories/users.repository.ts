@@ -12,7 +12,11 @@ interface UserRow {
   display_name: string | null;
   created_at: Date;
 }
-const toUser = (r: UserRow): User => ({ id: r.id, displayName: r.display_name, createdAt: r.created_at.toISOString() });
+const toUser = (r: UserRow): User => ({
+  id: r.id,
+  displayName: r.display_name,
+  createdAt: r.created_at.toISOString(),
+});
 
 @Injectable()
 export class UsersRepository {
@@ -34,7 +38,9 @@ export class UsersRepository {
 
   /** The ids among `ids` that have no user. */
   async missing(ids: string[]): Promise<string[]> {
-    const rows: { id: string }[] = await this.db.query(`SELECT id FROM users WHERE id = ANY($1::text[])`, [ids]);
+    const rows: { id: string }[] = await this.db.query(`SELECT id FROM users WHERE id = ANY($1::text[])`, [
+      ids,
+    ]);
     const found = new Set(rows.map((r) => r.id));
     return ids.filter((id) => !found.has(id));
   }

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import {
+  ConversationsRepository,
+  CursorsRepository,
+  MessagesRepository,
+  UsersRepository,
+} from '@im/database';
+import { messageFrame, SYSTEM_USER_ID } from '@im/protocol';
+import { MembershipService } from '@im/realtime';
+import { AdminGuard } from './admin.guard';
+import { AddMembersDto, CreateConversationDto, MessagesQuery, SystemMessageDto } from './admin.dto';
+import { SystemMessagesService } from './system-messages.service';
+
+@Controller('admin')
+@UseGuards(AdminGuard)
+export class ConversationsController {
+  constructor(
+    private readonly conversations: ConversationsRepository,
+    private readonly users: UsersRepository,
+    private readonly messages: MessagesRepository,
+    private readonly cursors: CursorsRepository,
+    private readonly membership: MembershipService,
+    private readonly systemMessages: SystemMessagesService,
+  ) {}
+
+  @Post('conversations')
+  async create(@Body() dto: CreateConversationDto, @Res({ passthrough: true }) res: Response) {
+    const memberIds = [...new Set(dto.memberIds)];
+    await this.requireUsers(memberIds);
+    if (dto.type === 'direct') {
+      if (memberIds.length !== 2)
+        throw new BadRequestException('a direct conversation has exactly 2 distinct members');
+      const { conversation, created } = await this.conversations.findOrCreateDirect(
+        randomUUID(),
+        memberIds[0],
+        memberIds[1],
+        dto.title ?? null,
+      );
+      res.status(created ? 201 : 200);
+      return this.view(conversation);
+    }
+    return this.view(await this.conversations.createGroup(randomUUID(), dto.title ?? null, memberIds));
+  }
+
+  @Get('conversations/:id')
+  async get(@Param('id') id: string) {
+    return { ...this.view(await this.require(id)), lastSeq: (await this.require(id)).lastSeq };
+  }
+
+  @Post('conversations/:id/members')
+  @HttpCode(200)
+  async addMembers(@Param('id') id: string, @Body() dto: AddMembersDto) {
+    const conversation = await this.require(id);
+    if (conversation.type !== 'group') throw new BadRequestException('members can be added to groups only');
+    await this.requireUsers(dto.userIds);
+    await this.conversations.addMembers(id, [...new Set(dto.userIds)]);
+    await this.membership.invalidate(id);
+    return this.view((await this.conversations.get(id))!);
+  }
+
+  @Delete('conversations/:id/members/:userId')
+  @HttpCode(204)
+  async removeMember(@Param('id') id: string, @Param('userId') userId: string) {
+    await this.require(id);
+    if (!(await this.conversations.removeMember(id, userId)))
+      throw new NotFoundException(`user ${userId} is not a member of ${id}`);
+    await this.membership.invalidate(id);
+  }
+
+  @Get('conversations/:id/messages')
+  async list(@Param('id') id: string, @Query() query: MessagesQuery) {
+    await this.require(id);
+    const page = await this.messages.after(id, query.afterSeq ?? 0, query.limit ?? 50);
+    return { messages: page.messages.map(messageFrame), hasMore: page.hasMore };
+  }
+
+  @Post('conversations/:id/messages')
+  async postSystemMessage(@Param('id') id: string, @Body() dto: SystemMessageDto) {
+    return this.systemMessages.post(id, dto.clientMsgId, dto.body);
+  }
+
+  @Get('messages/:messageId')
+  async message(@Param('messageId') messageId: string) {
+    if (!/^[0-9a-f-]{36}$/i.test(messageId)) throw new NotFoundException(`message ${messageId} not found`);
+    const message = await this.messages.byMessageId(messageId);
+    if (!message) throw new NotFoundException(`message ${messageId} not found`);
+    return { ...messageFrame(message), members: await this.cursors.forConversation(message.conversationId) };
+  }
+
+  private view(c: { id: string; type: string; title: string | null; memberIds: string[] }) {
+    return {
+      id: c.id,
+      type: c.type,
+      title: c.title,
+      memberIds: c.memberIds.filter((m) => m !== SYSTEM_USER_ID || c.type === 'direct'),
+    };
+  }
+
+  private async require(id: string) {
+    const conversation = await this.conversations.get(id);
+    if (!conversation) throw new NotFoundException(`conversation ${id} not found`);
+    return conversation;
+  }
+
+  private async requireUsers(ids: string[]) {
+    const missing = await this.users.missing(ids);
+    if (missing.length > 0) throw new NotFoundException(`unknown users: ${missing.join(', ')}`);
+  }
+}

@@ -1,0 +1,101 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Injectable, Logger } from '@nestjs/common';
+import { WebSocketServer, WebSocket, RawData } from 'ws';
+import { AppConfig } from '@im/config';
+import { CLIENT_ID_PATTERN } from '@im/protocol';
+import { TokenService } from '../auth/token.service';
+import { FrameRouter } from '../frames/frame-router';
+import { ClientConnection } from './client-connection';
+import { ConnectionRegistry } from './connection-registry';
+
+/**
+ * `GET /ws`: authenticates at the HTTP upgrade (a bad token gets 401 and no WebSocket),
+ * then speaks the protocol's JSON frames. Frames over MAX_FRAME_BYTES close with 1009 (ws).
+ */
+@Injectable()
+export class WsEndpoint {
+  private readonly logger = new Logger('ws');
+  private wss?: WebSocketServer;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly tokens: TokenService,
+    private readonly registry: ConnectionRegistry,
+    private readonly router: FrameRouter,
+  ) {}
+
+  attach(server: Server): void {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.config.MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(req, socket, head),
+    );
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/ws') return reject(socket, 404, 'not found');
+    const header = req.headers.authorization;
+    const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const identity = this.tokens.verify(bearer ?? url.searchParams.get('token'));
+    if (!identity) return reject(socket, 401, 'missing, invalid or expired token');
+    const deviceId = url.searchParams.get('deviceId') ?? '';
+    if (!CLIENT_ID_PATTERN.test(deviceId))
+      return reject(socket, 400, 'deviceId must be 1-64 characters of [A-Za-z0-9_-]');
+
+    this.wss!.handleUpgrade(req, socket, head, (ws) => {
+      const conn = new ClientConnection(ws, identity.userId, deviceId, identity.expiresAt);
+      this.open(conn, ws).catch((error) => {
+        this.logger.error(`connection of ${conn.key} failed to open: ${String(error)}`);
+        conn.close(1011, 'internal error');
+      });
+    });
+  }
+
+  private async open(conn: ClientConnection, ws: WebSocket): Promise<void> {
+    // Frames that arrive before the welcome is sent wait in order behind registration.
+    const ready = this.registry.add(conn);
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const text = isBinary
+        ? null
+        : Buffer.isBuffer(data)
+          ? data.toString('utf8')
+          : Buffer.concat(toBuffers(data)).toString('utf8');
+      void ready.then(() =>
+        text === null ? this.router.handleBinary(conn) : this.router.handleText(conn, text),
+      );
+    });
+    ws.on('close', () => {
+      conn.closed = true;
+      this.registry.remove(conn);
+    });
+    ws.on('error', (error) => this.logger.debug(`socket error of ${conn.key}: ${error.message}`));
+    await ready;
+    conn.send({
+      type: 'welcome',
+      userId: conn.userId,
+      deviceId: conn.deviceId,
+      serverTime: Date.now(),
+      heartbeatMs: this.config.HEARTBEAT_MS,
+    });
+  }
+}
+
+const toBuffers = (data: RawData): Buffer[] =>
+  Array.isArray(data) ? data : [Buffer.from(data as ArrayBuffer)];
+
+function reject(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({
+    statusCode: status,
+    error: status === 401 ? 'Unauthorized' : 'Bad Request',
+    message,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Bad Request'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@im/config';
+import { DatabaseModule } from '@im/database';
+import { HealthModule } from '@im/health';
+import { KafkaModule } from '@im/messaging';
+import { MembershipService, RedisModule } from '@im/realtime';
+import { AdminGuard } from './admin/admin.guard';
+import { BroadcastService } from './admin/broadcast.service';
+import { BroadcastsController } from './admin/broadcasts.controller';
+import { ConversationsController } from './admin/conversations.controller';
+import { SystemMessagesService } from './admin/system-messages.service';
+import { UsersController } from './admin/users.controller';
+import { TokenService } from './auth/token.service';
+import { ConnectionRegistry } from './connections/connection-registry';
+import { WsEndpoint } from './connections/ws-endpoint';
+import { FrameRouter } from './frames/frame-router';
+import { AcceptMessageUseCase } from './messaging/accept-message.usecase';
+import { QueriesService } from './queries/queries.service';
+
+@Module({
+  imports: [ConfigModule, DatabaseModule, RedisModule, KafkaModule.forService('gateway'), HealthModule],
+  controllers: [UsersController, ConversationsController, BroadcastsController],
+  providers: [
+    TokenService,
+    AdminGuard,
+    MembershipService,
+    ConnectionRegistry,
+    AcceptMessageUseCase,
+    QueriesService,
+    FrameRouter,
+    WsEndpoint,
+    SystemMessagesService,
+    BroadcastService,
+  ],
+})
+export class GatewayModule {}

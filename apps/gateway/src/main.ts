@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { bootstrapService } from '@im/health';
+import { WsEndpoint } from './connections/ws-endpoint';
+import { GatewayModule } from './gateway.module';
+
+void bootstrapService(
+  'gateway',
+  GatewayModule,
+  (config) => config.GATEWAY_PORT,
+  (app) => {
+    app.useGlobalPipes(
+      new ValidationPipe({
+        whitelist: true,
+        forbidNonWhitelisted: true,
+        transform: true,
+        exceptionFactory: (errors) =>
+          new BadRequestException(
+            errors
+              .flatMap((e) => Object.values(e.constraints ?? {}))
+              .map((m) => m.replace(/^property (\S+) should not exist$/, 'unknown field $1'))
+              .join('; '),
+          ),
+      }),
+    );
+    app.get(WsEndpoint).attach(app.getHttpServer());
+  },
+);

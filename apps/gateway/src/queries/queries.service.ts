@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { ConversationsRepository, MessagesRepository } from '@im/database';
+import {
+  ProtocolError,
+  ServerFrameMap,
+  messageFrame,
+  HistoryFrame,
+  SyncFrame,
+  ConversationsFrame,
+} from '@im/protocol';
+import { MembershipService } from '@im/realtime';
+import { foreignConversations, planSync } from './sync-plan';
+
+/** sync, history and conversations: reads of PostgreSQL, each page O(page) through the seq index. */
+@Injectable()
+export class QueriesService {
+  constructor(
+    private readonly conversations: ConversationsRepository,
+    private readonly messages: MessagesRepository,
+    private readonly membership: MembershipService,
+  ) {}
+
+  async sync(userId: string, deviceId: string, frame: SyncFrame): Promise<ServerFrameMap['sync_result']> {
+    const memberships = await this.conversations.membershipsForDevice(userId, deviceId);
+    const foreign = foreignConversations(memberships, frame.cursors);
+    if (foreign.length > 0) throw new ProtocolError('forbidden', `not a member of ${foreign[0]}`);
+
+    const limit = frame.limit ?? 200;
+    const messages: ServerFrameMap['message'][] = [];
+    const cursors: Record<string, number> = {};
+    let hasMore = false;
+    for (const start of planSync(memberships, frame.cursors)) {
+      cursors[start.conversationId] = start.afterSeq;
+      if (hasMore || start.lastSeq <= start.afterSeq) continue;
+      const room = limit - messages.length;
+      if (room === 0) {
+        hasMore = true;
+        continue;
+      }
+      const page = await this.messages.after(start.conversationId, start.afterSeq, room);
+      for (const m of page.messages) messages.push(messageFrame(m));
+      if (page.messages.length > 0)
+        cursors[start.conversationId] = page.messages[page.messages.length - 1].seq;
+      if (page.hasMore) hasMore = true;
+    }
+    return { type: 'sync_result', reqId: frame.reqId, messages, cursors, hasMore };
+  }
+
+  async history(userId: string, frame: HistoryFrame): Promise<ServerFrameMap['history_result']> {
+    await this.requireMember(frame.conversationId, userId);
+    const limit = frame.limit ?? 50;
+    const page =
+      frame.afterSeq !== undefined
+        ? await this.messages.after(frame.conversationId, frame.afterSeq, limit)
+        : await this.messages.before(frame.conversationId, frame.beforeSeq!, limit);
+    return {
+      type: 'history_result',
+      reqId: frame.reqId,
+      conversationId: frame.conversationId,
+      messages: page.messages.map(messageFrame),
+      hasMore: page.hasMore,
+    };
+  }
+
+  async list(userId: string, frame: ConversationsFrame): Promise<ServerFrameMap['conversations_result']> {
+    return {
+      type: 'conversations_result',
+      reqId: frame.reqId,
+      conversations: await this.conversations.summariesForUser(userId),
+    };
+  }
+
+  async requireMember(conversationId: string, userId: string): Promise<void> {
+    if (!(await this.membership.isMember(conversationId, userId)))
+      throw new ProtocolError('forbidden', `not a member of conversation ${conversationId}`);
+  }
+}

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalStack, ROOT } from '../../docker/local/stack';
+import { STACK_INFO_FILE, StackInfo } from './stack-info';
+
+/**
+ * Starts one stack for all end-to-end specs: two gateways (sender and recipient may sit on
+ * different instances) and one of each other service, as separate processes, on a fresh
+ * database and fresh Kafka topics, against the real broker, PostgreSQL and Redis.
+ */
+export default async function globalSetup(): Promise<void> {
+  const run = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const databaseUrl = `postgres://postgres@127.0.0.1:5432/im_e2e_${run}`;
+  const env = {
+    NODE_ENV: 'test',
+    ADMIN_TOKEN: randomBytes(24).toString('hex'),
+    JWT_SECRET: randomBytes(24).toString('hex'),
+    JWT_AUDIENCE: 'im',
+    JWT_ISSUER: 'im-backend',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    KAFKA_BROKERS: '127.0.0.1:9092',
+    KAFKA_TOPIC_PREFIX: `e2e-${run}`,
+    KAFKA_PARTITIONS: '4',
+    HEARTBEAT_MS: '2000',
+    REPUSH_INITIAL_MS: '400',
+    REPUSH_MAX_MS: '2000',
+    LOG_LEVEL: 'log',
+  };
+  const logDir = join(ROOT, '.local', 'logs', `e2e-${run}`);
+  const stack = new LocalStack({
+    env,
+    basePort: 4100 + Math.floor(Math.random() * 40) * 10,
+    logDir,
+    instances: { gateway: 2 },
+  });
+  process.stdout.write(`\n[e2e] starting the stack (logs in ${logDir}) ...\n`);
+  const started = Date.now();
+  try {
+    await stack.start();
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  process.stdout.write(`[e2e] stack ready in ${Date.now() - started} ms\n`);
+  const info: StackInfo = {
+    gateways: stack.gatewayUrls(),
+    adminToken: env.ADMIN_TOKEN,
+    jwtSecret: env.JWT_SECRET,
+    jwtAudience: env.JWT_AUDIENCE,
+    jwtIssuer: env.JWT_ISSUER,
+    databaseUrl,
+    redisUrl: env.REDIS_URL,
+    heartbeatMs: Number(env.HEARTBEAT_MS),
+    services: stack.instances.map((i) => ({
+      name: i.name,
+      index: i.index,
+      port: i.port,
+      pid: i.process?.pid ?? 0,
+    })),
+  };
+  mkdirSync(join(ROOT, '.local'), { recursive: true });
+  writeFileSync(STACK_INFO_FILE, JSON.stringify(info, null, 2));
+  (globalThis as { __E2E_STACK__?: LocalStack }).__E2E_STACK__ = stack;
+}
