@@ -18,7 +18,7 @@ export class TestClient {
     readonly deviceId: string,
   ) {
     ws.on('message', (data) => {
-      const frame = JSON.parse(String(data)) as Frame;
+      const frame = JSON.parse((data as Buffer).toString('utf8')) as Frame;
       this.frames.push(frame);
       this.waiters = this.waiters.filter((w) => (w.predicate(frame) ? (w.resolve(frame), false) : true));
     });
