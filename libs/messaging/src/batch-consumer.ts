@@ -61,6 +61,8 @@ export class BatchConsumer<T extends TopicName> {
     const events = batch.messages.map((m) => JSON.parse(m.value?.toString() ?? 'null') as TopicEvents[T]);
     // A failing handler throws: kafkajs then retries the same batch, and nothing is committed.
     await this.handle({ partition: batch.partition, events });
+    // Resolving moves kafkajs's fetch position; committing makes it survive a restart.
+    payload.resolveOffset(batch.lastOffset());
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
     await payload.heartbeat();

@@ -32,7 +32,7 @@ export class BatchProducer {
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
       // No retry limit: an idempotent producer must not give up mid-sequence (kafkajs warns otherwise).
-      retry: { initialRetryTime: 100, maxRetryTime: 2000 },
+      retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: Number.MAX_SAFE_INTEGER },
     });
   }
 
