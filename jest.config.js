@@ -5,6 +5,7 @@ const moduleNameMapper = {
 const transform = { '^.+\\.ts$': ['ts-jest', {}] };
 module.exports = {
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
     {
       displayName: 'unit',

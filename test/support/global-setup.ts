@@ -4,6 +4,12 @@ import { join } from 'node:path';
 import { LocalStack, ROOT } from '../../docker/local/stack';
 import { STACK_INFO_FILE, StackInfo } from './stack-info';
 
+export interface E2eRun {
+  stack: LocalStack;
+  databaseUrl: string;
+  topicPrefix: string;
+}
+
 /**
  * Starts one stack for all end-to-end specs: two gateways (sender and recipient may sit on
  * different instances) and one of each other service, as separate processes, on a fresh
@@ -62,5 +68,5 @@ export default async function globalSetup(): Promise<void> {
   };
   mkdirSync(join(ROOT, '.local'), { recursive: true });
   writeFileSync(STACK_INFO_FILE, JSON.stringify(info, null, 2));
-  (globalThis as { __E2E_STACK__?: LocalStack }).__E2E_STACK__ = stack;
+  (globalThis as { __E2E__?: E2eRun }).__E2E__ = { stack, databaseUrl, topicPrefix: env.KAFKA_TOPIC_PREFIX };
 }

@@ -26,7 +26,11 @@ export async function bootstrapService(
   }
   const logger = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1);
   const app = await NestFactory.create(rootModule as never, { logger, bufferLogs: false });
-  app.enableShutdownHooks();
+  // Exit 0 after the hooks ran: consumers stopped, work finished, offsets committed, disconnected.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => new Logger(name).log(`${signal}: shutting down`));
+  }
   await afterCreate?.(app, config);
   await app.listen(portOf(config), '0.0.0.0');
   new Logger(name).log(`${name} ${config.INSTANCE_ID} listening on :${portOf(config)}`);

@@ -24,10 +24,13 @@ export interface SequencedMessage extends InboundMessage {
   seq: number;
   messageId: string;
   sentAt: number;
+  /** The sequencer had seen this clientMsgId before: a client's resend, not a new message. */
+  retry: boolean;
 }
 
-/** storage → delivery: the message as PostgreSQL holds it; `fresh` is false for a replay. */
+/** storage → delivery: the message as PostgreSQL holds it. */
 export interface PersistedMessage extends SequencedMessage {
+  /** This event's write inserted the row (false when it was already stored). */
   fresh: boolean;
   storedAt: number;
 }

@@ -53,7 +53,9 @@ export class FanOutUseCase {
         });
         acks.inc();
       }
-      if (e.fresh) fresh.push(e);
+      // Push unless this is a client's resend of a message already stored. A replay after a
+      // crash (not a retry) is pushed again: the first fan-out may never have happened.
+      if (e.fresh || !e.retry) fresh.push(e);
     }
 
     const conversations = [...new Set(fresh.map((m) => m.conversationId))];

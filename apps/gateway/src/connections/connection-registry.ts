@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationShutdown,
+  OnModuleInit,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '@im/config';
 import { metrics } from '@im/health';
@@ -15,7 +22,7 @@ const PRESENCE_REFRESH_MS = 10_000;
  * closed when silent for 2 × heartbeat (4408), and fed by this instance's bus channel.
  */
 @Injectable()
-export class ConnectionRegistry implements OnModuleInit, OnApplicationShutdown {
+export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('connections');
   private readonly byConnId = new Map<string, ClientConnection>();
   private readonly byDevice = new Map<string, ClientConnection>();
@@ -45,9 +52,13 @@ export class ConnectionRegistry implements OnModuleInit, OnApplicationShutdown {
     this.timers.push(setInterval(() => void this.refreshPresence(), PRESENCE_REFRESH_MS));
   }
 
-  async onApplicationShutdown() {
+  /** Clients reconnect (to another instance) when told 1001. */
+  beforeApplicationShutdown() {
     for (const t of this.timers) clearInterval(t);
     for (const c of [...this.byConnId.values()]) c.close(CloseCode.goingAway, 'server going away');
+  }
+
+  onApplicationShutdown() {
     this.subscriber?.disconnect();
   }
 

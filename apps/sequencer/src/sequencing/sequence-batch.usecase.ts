@@ -60,7 +60,11 @@ export class SequenceBatchUseCase {
     const winners = await this.guard.claim(fresh);
     fresh.forEach((f, i) => assigned.set(f.key, winners[i]));
 
-    const output = inbound.map((m, i): SequencedMessage => ({ ...m, ...assigned.get(keys[i])! }));
+    const isNew = new Set(fresh.map((f) => f.assignment.messageId));
+    const output = inbound.map((m, i): SequencedMessage => {
+      const assignment = assigned.get(keys[i])!;
+      return { ...m, ...assignment, retry: !isNew.has(assignment.messageId) };
+    });
     await this.producer.publishAll(
       'sequenced',
       output.map((event) => ({ key: event.conversationId, event })),
