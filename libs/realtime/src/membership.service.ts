@@ -43,5 +43,8 @@ export class MembershipService {
 
   async invalidate(conversationId: string): Promise<void> {
     await this.redis.del(membersKey(conversationId));
+    // A reader that loaded the old members just before the change may write them back after
+    // our delete; a second delete a moment later removes that stale copy.
+    setTimeout(() => void this.redis.del(membersKey(conversationId)).catch(() => undefined), 500).unref();
   }
 }

@@ -20,7 +20,7 @@ import {
   MessagesRepository,
   UsersRepository,
 } from '@im/database';
-import { messageFrame, SYSTEM_USER_ID } from '@im/protocol';
+import { messageFrame } from '@im/protocol';
 import { MembershipService } from '@im/realtime';
 import { AdminGuard } from './admin.guard';
 import { AddMembersDto, CreateConversationDto, MessagesQuery, SystemMessageDto } from './admin.dto';
@@ -59,7 +59,8 @@ export class ConversationsController {
 
   @Get('conversations/:id')
   async get(@Param('id') id: string) {
-    return { ...this.view(await this.require(id)), lastSeq: (await this.require(id)).lastSeq };
+    const conversation = await this.require(id);
+    return { ...this.view(conversation), lastSeq: conversation.lastSeq };
   }
 
   @Post('conversations/:id/members')
@@ -103,12 +104,7 @@ export class ConversationsController {
   }
 
   private view(c: { id: string; type: string; title: string | null; memberIds: string[] }) {
-    return {
-      id: c.id,
-      type: c.type,
-      title: c.title,
-      memberIds: c.memberIds.filter((m) => m !== SYSTEM_USER_ID || c.type === 'direct'),
-    };
+    return { id: c.id, type: c.type, title: c.title, memberIds: c.memberIds };
   }
 
   private async require(id: string) {

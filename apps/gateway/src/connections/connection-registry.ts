@@ -14,7 +14,8 @@ import { createRedis, GatewayBus, GatewayEnvelope, PresenceStore, REDIS } from '
 import { ClientConnection, deviceKey } from './client-connection';
 
 const connectionsGauge = metrics.gauge('im_gateway_connections', 'Open WebSocket connections');
-const PRESENCE_REFRESH_MS = 10_000;
+// After Redis lost its data, pushes find this gateway's devices again within this period.
+const PRESENCE_REFRESH_MS = 5_000;
 
 /**
  * The connections of this gateway instance: registered in Redis presence so that other
