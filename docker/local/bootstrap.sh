@@ -10,6 +10,15 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   touch "$stamp"
 fi
+# The browser end-to-end test drives Debian's Chromium (playwright-core cannot download browsers here).
+if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[bootstrap] installing Chromium for the browser test ..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  else
+    echo "[bootstrap] Chromium is missing and cannot be installed here; the browser test will be skipped"
+  fi
+fi
 bash docker/local/kafka.sh start
 echo "[bootstrap] building ..."
 npx tsc -p tsconfig.build.json

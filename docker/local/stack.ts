@@ -85,10 +85,11 @@ export class LocalStack {
         [PORT_VARIABLE[instance.name]]: String(instance.port),
         INSTANCE_ID: instance.instanceId,
         NO_COLOR: '1',
+        STOP_ON_STDIN_CLOSE: '1',
         TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
         TS_NODE_BASEURL: join(ROOT, 'dist'),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     const prefix = `[${instance.name}#${instance.index}] `;
     for (const stream of [child.stdout, child.stderr]) {

@@ -152,6 +152,10 @@ export class AppConfig {
   @Max(1000000)
   SEQ_BLOCK_SIZE = 100;
 
+  /** For supervised local runs: stop (as on SIGTERM) when the parent closes our stdin. */
+  @IsIn(['0', '1'])
+  STOP_ON_STDIN_CLOSE: '0' | '1' = '0';
+
   @IsIn(['error', 'warn', 'log', 'debug'])
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' = 'log';
 }

@@ -32,6 +32,11 @@ export async function bootstrapService(
     process.once(signal, () => new Logger(name).log(`${signal}: shutting down`));
   }
   await afterCreate?.(app, config);
+  if (config.STOP_ON_STDIN_CLOSE === '1') {
+    // The supervising process died (e.g. a killed test run): do not linger as an orphan.
+    process.stdin.on('end', () => process.kill(process.pid, 'SIGTERM'));
+    process.stdin.resume();
+  }
   await app.listen(portOf(config), '0.0.0.0');
   new Logger(name).log(`${name} ${config.INSTANCE_ID} listening on :${portOf(config)}`);
   return app;

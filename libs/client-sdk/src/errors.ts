@@ -1,0 +1,59 @@
+import { PROTOCOL_ERROR_CODES, type ProtocolErrorCode } from './protocol';
+
+/** Codes the client itself produces, beside the server's codes. */
+export type LocalErrorCode =
+  /** A request got no answer in time, or a message was not acked within `failAfterMs`. */
+  | 'timeout'
+  /** The client was closed with close(). */
+  | 'closed'
+  /** The connection dropped before a request was answered (it was not resent). */
+  | 'disconnected'
+  /** The server closed with 4401, or the token provider failed. */
+  | 'unauthorized'
+  /** The server closed with 4409: this device connected again elsewhere. */
+  | 'replaced'
+  /** The outbox storage or message store failed. */
+  | 'storage'
+  /** retry() or discard() of a clientMsgId that is not in the outbox. */
+  | 'unknown_message'
+  /** The server sent something that is not a frame of the contract. */
+  | 'protocol';
+
+export type ClientErrorCode = ProtocolErrorCode | LocalErrorCode;
+
+/**
+ * Every error the SDK reports, as an event or a rejected promise. `code` is either the
+ * server's error code (from an `error` frame or a close code) or a local one.
+ */
+export class ClientError extends Error {
+  override readonly name = 'ClientError';
+
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+    /** The clientMsgId or reqId the error is about, when there is one. */
+    readonly ref?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** True when repeating the same frame may succeed (PROTOCOL §4: `unavailable`, and load or transport trouble). */
+  get retryable(): boolean {
+    return !PERMANENT.has(this.code);
+  }
+}
+
+// "bad_request, forbidden, not_found and too_large will not change on retry" (README).
+const PERMANENT: ReadonlySet<ClientErrorCode> = new Set(['bad_request', 'forbidden', 'not_found', 'too_large']);
+
+export function isProtocolErrorCode(code: unknown): code is ProtocolErrorCode {
+  return typeof code === 'string' && (PROTOCOL_ERROR_CODES as readonly string[]).includes(code);
+}
+
+/** Wraps anything thrown by pluggable code (storage, token provider) as a ClientError. */
+export function asClientError(error: unknown, code: ClientErrorCode, message: string): ClientError {
+  if (error instanceof ClientError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new ClientError(code, `${message}: ${detail}`, undefined, { cause: error });
+}

@@ -1,0 +1,46 @@
+// The public face of @im/client-sdk. Browser-safe: nothing here imports a Node module
+// (the Node file storage is in './node').
+export { ChatClient } from './client';
+export type {
+  ChatClientOptions,
+  ClientEvents,
+  ConnectionState,
+  HistoryQuery,
+  HistoryResult,
+  SendHandle,
+} from './client';
+export { ClientError } from './errors';
+export type { ClientErrorCode, LocalErrorCode } from './errors';
+export { Emitter } from './emitter';
+export type { Listener } from './emitter';
+export {
+  DEFAULT_RECONNECT,
+  RESEND_LADDER_MS,
+  RESEND_MAX_MS,
+  reconnectCeiling,
+  reconnectDelay,
+  resendDelay,
+} from './backoff';
+export type { ReconnectBackoff } from './backoff';
+export { systemClock } from './clock';
+export type { Clock, TimerHandle } from './clock';
+export type { SocketFactory, SocketLike } from './socket';
+export { MemoryOutboxStorage } from './outbox-storage';
+export type { OutboxEntry, OutboxFrame, OutboxState, OutboxStorage } from './outbox-storage';
+export { IndexedDbOutboxStorage } from './indexeddb-outbox-storage';
+export type { IndexedDbOutboxOptions } from './indexeddb-outbox-storage';
+export { MemoryMessageStore } from './message-store';
+export type { MessageStore } from './message-store';
+export { CloseCode, PROTOCOL_ERROR_CODES } from './protocol';
+export type {
+  Ack,
+  ConversationSummary,
+  Message,
+  ProtocolErrorCode,
+  Receipt,
+  RecallFrame,
+  SendContentType,
+  SendFrame,
+  Typing,
+  Welcome,
+} from './protocol';

@@ -1,0 +1,201 @@
+/**
+ * The frames of the client contract (PROTOCOL.md §2–4). Defined here, not imported from
+ * libs/protocol, so that the SDK can be published alone and carries no server code.
+ */
+
+/** Codes of the server's `error` frame. */
+export const PROTOCOL_ERROR_CODES = [
+  'bad_request',
+  'forbidden',
+  'not_found',
+  'too_large',
+  'rate_limited',
+  'unavailable',
+  'internal',
+] as const;
+export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
+
+/** WebSocket close codes the server uses. */
+export const CloseCode = {
+  goingAway: 1001,
+  tooBig: 1009,
+  unauthorized: 4401,
+  forbidden: 4403,
+  heartbeatTimeout: 4408,
+  replaced: 4409,
+  rateLimited: 4429,
+} as const;
+
+export type SendContentType = 'text' | 'image' | 'file' | 'custom';
+
+/** A message as the server delivers it (push, sync, history) and as the store keeps it. */
+export interface Message {
+  conversationId: string;
+  seq: number;
+  messageId: string;
+  senderId: string;
+  clientMsgId: string;
+  /** A send's content type, or 'recall' (body {targetSeq}) or 'system'. */
+  contentType: string;
+  body: Record<string, unknown>;
+  sentAt: number;
+  /** True once the message was recalled; its body is then empty. */
+  recalled?: boolean;
+}
+
+export interface Ack {
+  clientMsgId: string;
+  conversationId: string;
+  seq: number;
+  messageId: string;
+  sentAt: number;
+}
+
+export interface Receipt {
+  conversationId: string;
+  kind: 'delivered' | 'read';
+  userId: string;
+  seq: number;
+}
+
+export interface Typing {
+  conversationId: string;
+  userId: string;
+}
+
+export interface ConversationSummary {
+  conversationId: string;
+  type: 'direct' | 'group';
+  title: string | null;
+  lastSeq: number;
+  readSeq: number;
+  unread: number;
+  lastMessage: Message | null;
+}
+
+export interface Welcome {
+  userId: string;
+  deviceId: string;
+  serverTime: number;
+  heartbeatMs: number;
+}
+
+// Client → server.
+export interface SendFrame {
+  type: 'send';
+  clientMsgId: string;
+  conversationId: string;
+  contentType: SendContentType;
+  body: Record<string, unknown>;
+}
+export interface RecallFrame {
+  type: 'recall';
+  clientMsgId: string;
+  conversationId: string;
+  targetSeq: number;
+}
+export interface SyncFrame {
+  type: 'sync';
+  reqId: string;
+  cursors?: Record<string, number>;
+  limit?: number;
+}
+export interface HistoryFrame {
+  type: 'history';
+  reqId: string;
+  conversationId: string;
+  afterSeq?: number;
+  beforeSeq?: number;
+  limit?: number;
+}
+export interface ConversationsFrame {
+  type: 'conversations';
+  reqId: string;
+}
+export type RequestFrame = SyncFrame | HistoryFrame | ConversationsFrame;
+export type ClientFrame =
+  | SendFrame
+  | RecallFrame
+  | RequestFrame
+  | { type: 'deliver_ack' | 'read'; conversationId: string; seq: number }
+  | { type: 'typing'; conversationId: string }
+  | { type: 'ping' };
+
+// Server → client.
+export interface ServerFrameMap {
+  welcome: { type: 'welcome' } & Welcome;
+  ack: { type: 'ack' } & Ack;
+  message: { type: 'message' } & Message;
+  receipt: { type: 'receipt' } & Receipt;
+  sync_result: {
+    type: 'sync_result';
+    reqId: string;
+    messages: Message[];
+    cursors: Record<string, number>;
+    hasMore: boolean;
+  };
+  history_result: {
+    type: 'history_result';
+    reqId: string;
+    conversationId: string;
+    messages: Message[];
+    hasMore: boolean;
+  };
+  conversations_result: { type: 'conversations_result'; reqId: string; conversations: ConversationSummary[] };
+  typing: { type: 'typing' } & Typing;
+  pong: { type: 'pong'; serverTime: number };
+  error: { type: 'error'; ref?: string; code: ProtocolErrorCode; message: string };
+}
+export type ServerFrameType = keyof ServerFrameMap;
+export type ServerFrame = ServerFrameMap[ServerFrameType];
+
+const SERVER_FRAME_TYPES: ReadonlySet<string> = new Set<ServerFrameType>([
+  'welcome',
+  'ack',
+  'message',
+  'receipt',
+  'sync_result',
+  'history_result',
+  'conversations_result',
+  'typing',
+  'pong',
+  'error',
+]);
+
+/**
+ * Parses a server frame. The server is trusted for field shapes, but a frame that is not a
+ * JSON object of a known type is refused here so the rest of the client never sees it.
+ */
+export function parseServerFrame(text: string): ServerFrame | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const type = (value as { type?: unknown }).type;
+  return typeof type === 'string' && SERVER_FRAME_TYPES.has(type) ? (value as ServerFrame) : undefined;
+}
+
+/** The message fields of a frame, without `type` or anything unknown. */
+export function toMessage(m: Message): Message {
+  const message: Message = {
+    conversationId: m.conversationId,
+    seq: m.seq,
+    messageId: m.messageId,
+    senderId: m.senderId,
+    clientMsgId: m.clientMsgId,
+    contentType: m.contentType,
+    body: m.body,
+    sentAt: m.sentAt,
+  };
+  if (m.recalled) message.recalled = true;
+  return message;
+}
+
+/** The target of a recall message, or undefined for any other message. */
+export function recallTarget(m: Message): number | undefined {
+  const target = m.contentType === 'recall' ? m.body.targetSeq : undefined;
+  return typeof target === 'number' ? target : undefined;
+}

@@ -1,0 +1,203 @@
+import type { Clock, TimerHandle } from './clock';
+import { asClientError, ClientError } from './errors';
+import type { MessageStore } from './message-store';
+import { recallTarget, toMessage, type ClientFrame, type Message } from './protocol';
+
+/**
+ * A seq range that an answer covered completely (PROTOCOL: sync pages and `history` are
+ * the authority on what exists): every existing message with after < seq ≤ upTo was in it.
+ */
+export interface Coverage {
+  conversationId: string;
+  /** The cursor the request started from; -Infinity when the server chose it (sync without our cursor). */
+  after: number;
+  upTo: number;
+  /** The server already holds upTo as this device's delivered cursor: no deliver_ack needed. */
+  serverHasIt?: boolean;
+}
+
+export interface TimelineDeps {
+  store: MessageStore;
+  clock: Clock;
+  ackDebounceMs: number;
+  gapPageSize: number;
+  /** Puts a frame on the wire; false when not connected. */
+  write(frame: ClientFrame): boolean;
+  history(conversationId: string, afterSeq: number, limit: number): Promise<{ messages: Message[]; hasMore: boolean }>;
+  onMessage(message: Message): void;
+  onError(error: ClientError): void;
+}
+
+/**
+ * The receiving half of the client: stores messages deduplicated by (conversationId, seq),
+ * keeps each conversation's contiguous cursor, acknowledges it with deliver_ack and fills
+ * gaps with history. All store work runs one batch at a time, so that dedupe and cursor
+ * arithmetic never interleave.
+ */
+export class Timeline {
+  private readonly cursors = new Map<string, number>();
+  /** Highest stored seq seen in this session; undefined means "look in the store". */
+  private readonly highest = new Map<string, number>();
+  /** Last deliver_ack put on the wire, per conversation. */
+  private readonly acked = new Map<string, number>();
+  private readonly ackDue = new Set<string>();
+  private ackTimer?: TimerHandle;
+  private readonly filling = new Set<string>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private loaded?: Promise<void>;
+  private gapFill = false;
+
+  constructor(private readonly deps: TimelineDeps) {}
+
+  /** Reads the persisted cursors once; later calls share the result. */
+  load(): Promise<void> {
+    this.loaded ??= this.deps.store.cursors().then((stored) => {
+      for (const [c, seq] of Object.entries(stored)) this.cursors.set(c, Math.max(seq, this.cursors.get(c) ?? 0));
+    });
+    this.loaded.catch(() => (this.loaded = undefined));
+    return this.loaded;
+  }
+
+  /** Contiguous cursor of every conversation this client knows, for `sync`. */
+  cursorSnapshot(): Record<string, number> {
+    return Object.fromEntries(this.cursors);
+  }
+
+  /** Stops syncing conversations the user is no longer a member of (the store keeps them). */
+  forget(conversationIds: Iterable<string>): void {
+    for (const c of conversationIds) this.cursors.delete(c);
+  }
+
+  /** Gap filling talks to the server, so it only runs while the client is ready. */
+  setGapFill(enabled: boolean): void {
+    this.gapFill = enabled;
+    if (!enabled) return;
+    for (const [c, top] of this.highest) if (top > (this.cursors.get(c) ?? 0)) this.fill(c);
+  }
+
+  /** Called on every welcome: deliver_acks that could not be written go out now. */
+  online(): void {
+    this.flushAcks();
+  }
+
+  dispose(): void {
+    this.gapFill = false;
+    if (this.ackTimer !== undefined) this.deps.clock.clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+  }
+
+  list(conversationId: string): Promise<Message[]> {
+    return this.serial(() => this.deps.store.list(conversationId));
+  }
+
+  /** Stores messages and applies what the answer covered; resolves with the messages that were new. */
+  ingest(messages: readonly Message[], coverage: readonly Coverage[] = []): Promise<Message[]> {
+    return this.serial(() => this.apply(messages, coverage));
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.chain.then(work);
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+
+  private async apply(messages: readonly Message[], coverage: readonly Coverage[]): Promise<Message[]> {
+    await this.load();
+    const { store } = this.deps;
+    const sorted = messages.map(toMessage).sort(byConversationThenSeq);
+    const added = await store.add(sorted);
+    for (const m of added) {
+      this.highest.set(m.conversationId, Math.max(m.seq, this.highest.get(m.conversationId) ?? 0));
+      const target = recallTarget(m);
+      if (target !== undefined) await store.recall(m.conversationId, target);
+    }
+    const touched = new Set([...sorted.map((m) => m.conversationId), ...coverage.map((c) => c.conversationId)]);
+    for (const c of touched)
+      await this.advance(
+        c,
+        coverage.filter((k) => k.conversationId === c),
+      );
+    for (const m of added) this.deps.onMessage(m);
+    if (this.gapFill) for (const c of touched) if ((this.highest.get(c) ?? 0) > (this.cursors.get(c) ?? 0)) this.fill(c);
+    return added;
+  }
+
+  /** Moves the conversation's cursor over covered ranges and over seqs stored without a hole. */
+  private async advance(c: string, coverage: Coverage[]): Promise<void> {
+    const known = this.cursors.get(c);
+    let cursor = known ?? 0;
+    let serverHasIt = false;
+    for (const k of coverage) {
+      if (cursor < k.after || k.upTo <= cursor) continue;
+      cursor = k.upTo;
+      serverHasIt = k.serverHasIt === true;
+    }
+    const top = this.highest.get(c);
+    if (top === undefined || top > cursor) {
+      const above = await this.deps.store.list(c, cursor);
+      if (above.length > 0) this.highest.set(c, Math.max(top ?? 0, above[above.length - 1].seq));
+      for (const m of above) {
+        if (m.seq !== cursor + 1) break;
+        cursor = m.seq;
+        serverHasIt = false;
+      }
+    }
+    // A conversation first seen through a push above a hole gets no cursor: claiming 0 in
+    // the next sync would make the server resend its whole history.
+    const changed = known === undefined ? cursor > 0 || coverage.length > 0 : cursor !== known;
+    if (!changed) return;
+    this.cursors.set(c, cursor);
+    await this.deps.store.setCursor(c, cursor);
+    if (serverHasIt) this.acked.set(c, Math.max(cursor, this.acked.get(c) ?? 0));
+    else if (cursor > (known ?? 0)) this.scheduleAck(c);
+  }
+
+  /** deliver_ack is cumulative, so a short debounce sends one frame for a burst of messages. */
+  private scheduleAck(c: string): void {
+    this.ackDue.add(c);
+    if (this.ackTimer !== undefined) return;
+    this.ackTimer = this.deps.clock.setTimeout(() => {
+      this.ackTimer = undefined;
+      this.flushAcks();
+    }, this.deps.ackDebounceMs);
+  }
+
+  private flushAcks(): void {
+    for (const c of [...this.ackDue]) {
+      const seq = this.cursors.get(c) ?? 0;
+      if (seq > (this.acked.get(c) ?? 0) && !this.deps.write({ type: 'deliver_ack', conversationId: c, seq }))
+        continue; // offline: stays due until the next welcome
+      this.acked.set(c, Math.max(seq, this.acked.get(c) ?? 0));
+      this.ackDue.delete(c);
+    }
+  }
+
+  /** Asks `history` for what follows the cursor until the hole is closed; one loop per conversation. */
+  private fill(c: string): void {
+    if (this.filling.has(c)) return;
+    this.filling.add(c);
+    void this.fillLoop(c)
+      .catch((error: unknown) => {
+        const e = asClientError(error, 'storage', `filling a gap of ${c} failed`);
+        // A dropped connection is not worth an event: the fill runs again once ready.
+        if (e.code !== 'disconnected' && e.code !== 'closed') this.deps.onError(e);
+      })
+      .finally(() => this.filling.delete(c));
+  }
+
+  private async fillLoop(c: string): Promise<void> {
+    while (this.gapFill) {
+      const cursor = this.cursors.get(c) ?? 0;
+      if ((this.highest.get(c) ?? 0) <= cursor) return;
+      const page = await this.deps.history(c, cursor, this.deps.gapPageSize);
+      const upTo = page.messages.length > 0 ? page.messages[page.messages.length - 1].seq : cursor;
+      await this.ingest(page.messages, [{ conversationId: c, after: cursor, upTo }]);
+      // No progress means the store cannot hold what history returned: stop rather than spin.
+      if ((this.cursors.get(c) ?? 0) <= cursor) return;
+    }
+  }
+}
+
+function byConversationThenSeq(a: Message, b: Message): number {
+  return a.conversationId < b.conversationId ? -1 : a.conversationId > b.conversationId ? 1 : a.seq - b.seq;
+}
