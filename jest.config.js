@@ -1,6 +1,7 @@
 // Two tiers: unit specs beside the code, end-to-end specs under test/ (real services as processes).
 const moduleNameMapper = {
-  '^@im/(config|protocol|messaging|database|idempotency|realtime|health)$': '<rootDir>/libs/$1/src',
+  '^@im/(config|protocol|messaging|database|idempotency|realtime|health|client-sdk)$': '<rootDir>/libs/$1/src',
+  '^@im/client-sdk/(node|testing)$': '<rootDir>/libs/client-sdk/src/$1',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', {}] };
 module.exports = {

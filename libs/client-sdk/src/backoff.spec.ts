@@ -6,7 +6,9 @@ describe('resendDelay (the ladder)', () => {
   });
 
   it('then doubles, capped at 32 s', () => {
-    expect([4, 5, 6, 7, 8, 50, 1e9].map(resendDelay)).toEqual([10_000, 20_000, 32_000, 32_000, 32_000, 32_000, 32_000]);
+    expect([4, 5, 6, 7, 8, 50, 1e9].map(resendDelay)).toEqual([
+      10_000, 20_000, 32_000, 32_000, 32_000, 32_000, 32_000,
+    ]);
     for (let n = 1; n < 200; n++) expect(resendDelay(n)).toBeLessThanOrEqual(RESEND_MAX_MS);
   });
 
@@ -37,7 +39,7 @@ describe('reconnect backoff with full jitter', () => {
 
   it('stays within its bounds for any random value, and is not constant', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let attempt = 0; attempt < 12; attempt++) {
       const delays = Array.from({ length: 200 }, () => reconnectDelay(attempt, backoff, random));
       for (const d of delays) {

@@ -189,7 +189,9 @@ describe('ChatClient', () => {
       push(socket, msg(9_001, 'big'));
       await h.clock.advance(50);
       expect(socket.framesOf('history')).toEqual([]);
-      expect(socket.framesOf('deliver_ack')).toEqual([{ type: 'deliver_ack', conversationId: 'big', seq: 9_001 }]);
+      expect(socket.framesOf('deliver_ack')).toEqual([
+        { type: 'deliver_ack', conversationId: 'big', seq: 9_001 },
+      ]);
       h.client.close();
     });
 
@@ -212,7 +214,15 @@ describe('ChatClient', () => {
         type: 'conversations_result',
         reqId: list.reqId,
         conversations: [
-          { conversationId: 'c1', type: 'group', title: null, lastSeq: 3, readSeq: 0, unread: 0, lastMessage: null },
+          {
+            conversationId: 'c1',
+            type: 'group',
+            title: null,
+            lastSeq: 3,
+            readSeq: 0,
+            unread: 0,
+            lastMessage: null,
+          },
         ],
       });
       await flush();
@@ -241,7 +251,31 @@ describe('ChatClient', () => {
   });
 
   describe('reconnecting', () => {
-    it('backs off exponentially with full jitter and resets after a successful connection', async () => {
+    it('drops a connection whose sync fails, and backs off before the next', async () => {
+      const h = setup({ random: () => 0.999 });
+      await h.client.connect();
+      await flush();
+      for (const delay of [499, 999, 1_998]) {
+        const socket = h.net.last;
+        socket.welcome();
+        await flush();
+        socket.receive({
+          type: 'error',
+          ref: socket.last('sync').reqId,
+          code: 'unavailable',
+          message: 'db down',
+        });
+        await flush();
+        expect(socket.closedWith?.code).toBe(4000);
+        expect(h.client.state).toBe('offline');
+        await h.clock.advance(delay);
+        expect(h.client.state).toBe('connecting');
+      }
+      expect(h.events.error.map((e) => e.code)).toEqual(['unavailable', 'unavailable', 'unavailable']);
+      h.client.close();
+    });
+
+    it('backs off exponentially with full jitter and resets once connected and synced', async () => {
       const h = setup({ random: () => 0.999 });
       await h.client.connect();
       await flush();
@@ -259,6 +293,12 @@ describe('ChatClient', () => {
       await expectNextAfter(3_996); // 4 000
       h.net.last.welcome();
       await flush();
+      await expectNextAfter(7_992); // welcomed but never synced: not a success yet
+      h.net.last.welcome();
+      await flush();
+      answerSync(h.net.last);
+      await flush();
+      expect(h.client.state).toBe('ready');
       await expectNextAfter(499); // reset
       h.client.close();
     });
@@ -335,7 +375,13 @@ describe('ChatClient', () => {
       expect(await storage.load()).toHaveLength(1);
 
       socket.receive({ type: 'ack', clientMsgId, conversationId: 'c1', seq: 1, messageId: 'm1', sentAt: 5 });
-      await expect(acked).resolves.toEqual({ clientMsgId, conversationId: 'c1', seq: 1, messageId: 'm1', sentAt: 5 });
+      await expect(acked).resolves.toEqual({
+        clientMsgId,
+        conversationId: 'c1',
+        seq: 1,
+        messageId: 'm1',
+        sentAt: 5,
+      });
       await flush();
       expect(h.events.ack).toHaveLength(1);
       expect(h.client.outbox()).toEqual([]);
@@ -407,7 +453,14 @@ describe('ChatClient', () => {
       expect(next.frames().filter((f) => f.type === 'send' || f.type === 'recall')).toEqual(original);
 
       for (const [seq, f] of original.entries())
-        next.receive({ type: 'ack', clientMsgId: f.clientMsgId, conversationId: 'c1', seq: seq + 1, messageId: 'm', sentAt: 1 });
+        next.receive({
+          type: 'ack',
+          clientMsgId: f.clientMsgId,
+          conversationId: 'c1',
+          seq: seq + 1,
+          messageId: 'm',
+          sentAt: 1,
+        });
       await flush();
       expect(second.events.ack.map((x) => x.clientMsgId)).toEqual([a.clientMsgId, b.clientMsgId]);
       expect(await storage.load()).toEqual([]);
@@ -432,7 +485,14 @@ describe('ChatClient', () => {
         expect(sends(second.net.last)).toEqual(sends(socket));
         answerSync(second.net.last);
         await connected;
-        second.net.last.receive({ type: 'ack', clientMsgId, conversationId: 'c1', seq: 1, messageId: 'm', sentAt: 1 });
+        second.net.last.receive({
+          type: 'ack',
+          clientMsgId,
+          conversationId: 'c1',
+          seq: 1,
+          messageId: 'm',
+          sentAt: 1,
+        });
         await waitFor(async () => (await new FileOutboxStorage(path).load()).length === 0, 'the delete');
         second.client.close();
       } finally {
@@ -450,7 +510,11 @@ describe('ChatClient', () => {
       expect(h.events.failed).toEqual([]);
       await h.clock.advance(1);
       expect(h.events.failed).toHaveLength(1);
-      expect(h.events.failed[0].entry).toMatchObject({ clientMsgId, state: 'failed', error: { code: 'timeout' } });
+      expect(h.events.failed[0].entry).toMatchObject({
+        clientMsgId,
+        state: 'failed',
+        error: { code: 'timeout' },
+      });
       expect(h.events.failed[0].error).toBeInstanceOf(ClientError);
       await expect(acked).rejects.toMatchObject({ code: 'timeout' });
       expect(h.client.outbox()).toMatchObject([{ clientMsgId, state: 'failed' }]);
@@ -503,6 +567,72 @@ describe('ChatClient', () => {
       await expect(acked).rejects.toMatchObject({ code: 'too_large' });
       expect(await storage.load()).toEqual([]);
       h.client.close();
+    });
+
+    it('handles an ack that comes twice (two resends answered) once', async () => {
+      const h = setup();
+      const socket = await connectReady(h);
+      const { clientMsgId } = h.client.send('c1', { text: 'hi' });
+      await h.clock.advance(1_000);
+      expect(sends(socket)).toHaveLength(2);
+      const ack = { type: 'ack', clientMsgId, conversationId: 'c1', seq: 1, messageId: 'm1', sentAt: 5 };
+      socket.receive(ack);
+      socket.receive(ack);
+      await flush();
+      expect(h.events.ack).toHaveLength(1);
+      expect(h.events.message).toHaveLength(1);
+      h.client.close();
+    });
+
+    it('discard() removes a failed entry for good', async () => {
+      const storage = new MemoryOutboxStorage();
+      const h = setup({ outboxStorage: storage });
+      const socket = await connectReady(h);
+      const { clientMsgId } = h.client.send('c1', { text: 'x' });
+      await flush();
+      socket.receive({ type: 'error', ref: clientMsgId, code: 'bad_request', message: 'no' });
+      await flush();
+      expect(h.client.outbox()).toMatchObject([{ state: 'failed', error: { code: 'bad_request' } }]);
+      await h.client.discard(clientMsgId);
+      expect(h.client.outbox()).toEqual([]);
+      expect(await storage.load()).toEqual([]);
+      await expect(h.client.discard(clientMsgId)).rejects.toMatchObject({ code: 'unknown_message' });
+      h.client.close();
+    });
+
+    it('keeps wire order behind a slow put without leaving a failed later put unhandled', async () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        let calls = 0;
+        let release!: () => void;
+        const storage: OutboxStorage = {
+          load: async () => [],
+          put: () => {
+            calls++;
+            if (calls === 1) return new Promise<void>((resolve) => (release = resolve));
+            if (calls === 2) throw new Error('synchronous failure');
+            return Promise.resolve();
+          },
+          delete: async () => undefined,
+        };
+        const h = setup({ outboxStorage: storage });
+        const socket = await connectReady(h);
+        const first = h.client.send('c1', { text: '1' });
+        const second = h.client.send('c1', { text: '2' });
+        const third = h.client.send('c1', { text: '3' });
+        await flush();
+        expect(sends(socket)).toEqual([]);
+        release();
+        await expect(second.acked).rejects.toMatchObject({ code: 'storage' });
+        await flush();
+        expect(sends(socket).map((f) => f.clientMsgId)).toEqual([first.clientMsgId, third.clientMsgId]);
+        expect(unhandled).toEqual([]);
+        h.client.close();
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
     });
 
     it('puts sends on the wire in the order they were made', async () => {
@@ -635,17 +765,26 @@ describe('ChatClient', () => {
 
     it('stores an own recall from its ack and marks the target', async () => {
       const h = setup();
-      const socket = await connectReady(h, [{ messages: [msg(1, 'c1', { senderId: 'u1' })], cursors: { c1: 1 } }]);
+      const socket = await connectReady(h, [
+        { messages: [msg(1, 'c1', { senderId: 'u1' })], cursors: { c1: 1 } },
+      ]);
       const { clientMsgId, acked } = h.client.recall('c1', 1);
       await flush();
-      expect(socket.last('recall')).toEqual({ type: 'recall', clientMsgId, conversationId: 'c1', targetSeq: 1 });
+      expect(socket.last('recall')).toEqual({
+        type: 'recall',
+        clientMsgId,
+        conversationId: 'c1',
+        targetSeq: 1,
+      });
       socket.receive({ type: 'ack', clientMsgId, conversationId: 'c1', seq: 2, messageId: 'm2', sentAt: 3 });
       await acked;
       await flush();
-      expect((await h.client.timeline('c1')).map((m) => [m.seq, m.contentType, m.recalled ?? false])).toEqual([
-        [1, 'text', true],
-        [2, 'recall', false],
-      ]);
+      expect((await h.client.timeline('c1')).map((m) => [m.seq, m.contentType, m.recalled ?? false])).toEqual(
+        [
+          [1, 'text', true],
+          [2, 'recall', false],
+        ],
+      );
       h.client.close();
     });
 
@@ -666,15 +805,27 @@ describe('ChatClient', () => {
       const socket = await connectReady(h);
       const list = h.client.conversations();
       await flush();
-      const summary = { conversationId: 'c1', type: 'direct', title: null, lastSeq: 9, readSeq: 2, unread: 7, lastMessage: null };
-      socket.receive({ type: 'conversations_result', reqId: socket.last('conversations').reqId, conversations: [summary] });
+      const summary = {
+        conversationId: 'c1',
+        type: 'direct',
+        title: null,
+        lastSeq: 9,
+        readSeq: 2,
+        unread: 7,
+        lastMessage: null,
+      };
+      socket.receive({
+        type: 'conversations_result',
+        reqId: socket.last('conversations').reqId,
+        conversations: [summary],
+      });
       await expect(list).resolves.toEqual([summary]);
 
       const page = h.client.history('c1', { beforeSeq: 10, limit: 2 });
       await flush();
       expect(socket.last('history')).toMatchObject({ conversationId: 'c1', beforeSeq: 10, limit: 2 });
       answerHistory(socket, [msg(8), msg(9)], true);
-      await expect(page).resolves.toMatchObject({ hasMore: true, messages: [{ seq: 8 }, { seq: 9 }] });
+      await expect(page).resolves.toEqual({ hasMore: true, messages: [msg(8), msg(9)] });
       expect((await h.client.timeline('c1')).map((m) => m.seq)).toEqual([8, 9]);
       h.client.close();
     });
@@ -682,7 +833,10 @@ describe('ChatClient', () => {
     it('rejects with typed errors: timeout, server error, dropped connection', async () => {
       const h = setup({ requestTimeoutMs: 5_000 });
       const socket = await connectReady(h);
-      const late = expect(h.client.conversations()).rejects.toMatchObject({ name: 'ClientError', code: 'timeout' });
+      const late = expect(h.client.conversations()).rejects.toMatchObject({
+        name: 'ClientError',
+        code: 'timeout',
+      });
       await h.clock.advance(5_000);
       await late;
 

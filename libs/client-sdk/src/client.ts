@@ -5,18 +5,24 @@ import { Emitter } from './emitter';
 import { asClientError, ClientError } from './errors';
 import { MemoryMessageStore, type MessageStore } from './message-store';
 import { Outbox } from './outbox';
-import { MemoryOutboxStorage, type OutboxEntry, type OutboxFrame, type OutboxStorage } from './outbox-storage';
-import type {
-  Ack,
-  ClientFrame,
-  ConversationSummary,
-  Message,
-  Receipt,
-  SendContentType,
-  ServerFrame,
-  ServerFrameMap,
-  Typing,
-  Welcome,
+import {
+  MemoryOutboxStorage,
+  type OutboxEntry,
+  type OutboxFrame,
+  type OutboxStorage,
+} from './outbox-storage';
+import {
+  toMessage,
+  type Ack,
+  type ClientFrame,
+  type ConversationSummary,
+  type Message,
+  type Receipt,
+  type SendContentType,
+  type ServerFrame,
+  type ServerFrameMap,
+  type Typing,
+  type Welcome,
 } from './protocol';
 import { globalWebSocket, type SocketFactory } from './socket';
 import { Timeline, type Coverage } from './timeline';
@@ -165,8 +171,7 @@ export class ChatClient extends Emitter<ClientEvents> {
       ackDebounceMs: options.ackDebounceMs ?? 50,
       gapPageSize: options.gapPageSize ?? 200,
       write,
-      history: (conversationId, afterSeq, limit) =>
-        this.requestHistory(conversationId, { afterSeq, limit }),
+      history: (conversationId, afterSeq, limit) => this.requestHistory(conversationId, { afterSeq, limit }),
       onMessage: (message) => this.emit('message', message),
       onError,
     });
@@ -205,7 +210,11 @@ export class ChatClient extends Emitter<ClientEvents> {
   }
 
   /** Queues a message: stored durably first, then sent and resent until acked. */
-  send(conversationId: string, body: Record<string, unknown>, contentType: SendContentType = 'text'): SendHandle {
+  send(
+    conversationId: string,
+    body: Record<string, unknown>,
+    contentType: SendContentType = 'text',
+  ): SendHandle {
     const clientMsgId = this.newId();
     return this.enqueue({ type: 'send', clientMsgId, conversationId, contentType, body });
   }
@@ -228,7 +237,10 @@ export class ChatClient extends Emitter<ClientEvents> {
   }
 
   async conversations(): Promise<ConversationSummary[]> {
-    const answer = await this.connection.request({ type: 'conversations', reqId: this.newId() }, 'conversations_result');
+    const answer = await this.connection.request(
+      { type: 'conversations', reqId: this.newId() },
+      'conversations_result',
+    );
     return answer.conversations;
   }
 
@@ -273,7 +285,9 @@ export class ChatClient extends Emitter<ClientEvents> {
       this.outboxQueue.load().catch(() => undefined), // the outbox reports its own failure
       this.timelineStore
         .load()
-        .catch((error: unknown) => this.emit('error', asClientError(error, 'storage', 'loading cursors failed'))),
+        .catch((error: unknown) =>
+          this.emit('error', asClientError(error, 'storage', 'loading cursors failed')),
+        ),
     ]).then(() => undefined);
     return this.initialized;
   }
@@ -296,7 +310,8 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.outboxQueue.online();
     this.timelineStore.online();
     for (const [conversationId, seq] of this.unsentReads)
-      if (this.connection.write({ type: 'read', conversationId, seq })) this.unsentReads.delete(conversationId);
+      if (this.connection.write({ type: 'read', conversationId, seq }))
+        this.unsentReads.delete(conversationId);
     void this.syncThenReady(session);
   }
 
@@ -312,6 +327,7 @@ export class ChatClient extends Emitter<ClientEvents> {
       if (session !== this.session) return;
       await this.syncAll(session);
       if (session !== this.session) return;
+      this.connection.resetBackoff();
       this.setState('ready');
       this.timelineStore.setGapFill(true);
     } catch (error) {
@@ -339,7 +355,8 @@ export class ChatClient extends Emitter<ClientEvents> {
       } catch (error) {
         // A cursor of a conversation the user has left makes the whole sync forbidden:
         // drop those cursors (asking which conversations are still ours) and try once more.
-        if (!(error instanceof ClientError) || error.code !== 'forbidden' || !cursors || retriedForbidden) throw error;
+        if (!(error instanceof ClientError) || error.code !== 'forbidden' || !cursors || retriedForbidden)
+          throw error;
         retriedForbidden = true;
         const mine = new Set((await this.conversations()).map((c) => c.conversationId));
         const gone = Object.keys(cursors).filter((c) => !mine.has(c));
@@ -380,7 +397,7 @@ export class ChatClient extends Emitter<ClientEvents> {
       },
       'history_result',
     );
-    const messages = answer.messages;
+    const messages = answer.messages.map(toMessage);
     // An afterSeq page covers (afterSeq, last seq]: what is missing in it does not exist.
     const coverage: Coverage[] =
       afterSeq !== undefined && messages.length > 0
@@ -448,7 +465,9 @@ export class ChatClient extends Emitter<ClientEvents> {
   private ingestLive(messages: Message[]): void {
     this.timelineStore
       .ingest(messages)
-      .catch((error: unknown) => this.emit('error', asClientError(error, 'storage', 'storing a message failed')));
+      .catch((error: unknown) =>
+        this.emit('error', asClientError(error, 'storage', 'storing a message failed')),
+      );
   }
 }
 

@@ -48,6 +48,8 @@ interface PendingRequest {
 
 /** Our own close code when we give up on a silent or stuck connection. */
 const CLIENT_GAVE_UP = 4000;
+/** The server's default, for a welcome without a usable heartbeatMs. */
+const DEFAULT_HEARTBEAT_MS = 25_000;
 
 /**
  * One logical connection: opens sockets, waits for `welcome`, pings, notices silence,
@@ -93,6 +95,15 @@ export class Connection {
     for (const [reqId, r] of this.requests) this.settle(reqId, r, error);
   }
 
+  /**
+   * The connection proved good (the client is ready): the next loss reconnects quickly
+   * again. Not done at welcome, so that a server that welcomes but cannot sync is not
+   * hammered at the shortest delay.
+   */
+  resetBackoff(): void {
+    this.attempt = 0;
+  }
+
   /** Gives up on the current socket (silent, stuck, or its sync failed) and reconnects. */
   drop(reason: string): void {
     if (!this.socket) return;
@@ -123,7 +134,11 @@ export class Connection {
       const timer = this.options.clock.setTimeout(() => {
         const r = this.requests.get(frame.reqId);
         if (r)
-          this.settle(frame.reqId, r, new ClientError('timeout', `${frame.type} got no answer in time`, frame.reqId));
+          this.settle(
+            frame.reqId,
+            r,
+            new ClientError('timeout', `${frame.type} got no answer in time`, frame.reqId),
+          );
       }, this.options.requestTimeoutMs);
       const pending: PendingRequest = {
         frame,
@@ -181,7 +196,8 @@ export class Connection {
   private receive(text: string): void {
     this.lastHeardAt = this.options.clock.now();
     const frame = parseServerFrame(text);
-    if (!frame) return this.handlers.onError(new ClientError('protocol', 'the server sent an unreadable frame'));
+    if (!frame)
+      return this.handlers.onError(new ClientError('protocol', 'the server sent an unreadable frame'));
     if (frame.type === 'welcome') return this.welcome(frame);
     const reqId = 'reqId' in frame ? frame.reqId : frame.type === 'error' ? frame.ref : undefined;
     const pending = reqId === undefined ? undefined : this.requests.get(reqId);
@@ -198,8 +214,7 @@ export class Connection {
   private welcome(frame: ServerFrameMap['welcome']): void {
     this.clearTimer('connectTimer');
     this.welcomed = true;
-    this.attempt = 0; // a successful connection resets the backoff
-    this.heartbeat(frame.heartbeatMs);
+    this.heartbeat(frame.heartbeatMs > 0 ? frame.heartbeatMs : DEFAULT_HEARTBEAT_MS);
     for (const r of this.requests.values()) if (!r.written) r.written = this.write(r.frame);
     const { userId, deviceId, serverTime, heartbeatMs } = frame;
     this.handlers.onWelcome({ userId, deviceId, serverTime, heartbeatMs });
@@ -226,7 +241,9 @@ export class Connection {
         stopped = true;
         break;
       case CloseCode.forbidden:
-        this.handlers.onError(new ClientError('forbidden', `the server refused this client (4403) ${reason}`));
+        this.handlers.onError(
+          new ClientError('forbidden', `the server refused this client (4403) ${reason}`),
+        );
         stopped = true;
         break;
       case CloseCode.unauthorized:

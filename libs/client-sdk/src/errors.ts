@@ -38,14 +38,25 @@ export class ClientError extends Error {
     super(message, options);
   }
 
-  /** True when repeating the same frame may succeed (PROTOCOL §4: `unavailable`, and load or transport trouble). */
+  /**
+   * True when the same operation may succeed later: `unavailable`, `internal`,
+   * `rate_limited`, timeouts, transport and storage trouble. The server's `bad_request`,
+   * `forbidden`, `not_found` and `too_large` "will not change on retry" (README).
+   */
   get retryable(): boolean {
     return !PERMANENT.has(this.code);
   }
 }
 
-// "bad_request, forbidden, not_found and too_large will not change on retry" (README).
-const PERMANENT: ReadonlySet<ClientErrorCode> = new Set(['bad_request', 'forbidden', 'not_found', 'too_large']);
+const PERMANENT: ReadonlySet<ClientErrorCode> = new Set<ClientErrorCode>([
+  'bad_request',
+  'forbidden',
+  'not_found',
+  'too_large',
+  'closed',
+  'replaced',
+  'unknown_message',
+]);
 
 export function isProtocolErrorCode(code: unknown): code is ProtocolErrorCode {
   return typeof code === 'string' && (PROTOCOL_ERROR_CODES as readonly string[]).includes(code);

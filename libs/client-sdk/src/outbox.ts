@@ -52,15 +52,31 @@ export class Outbox {
   private loaded?: Promise<void>;
   private disposed = false;
 
-  constructor(private readonly deps: OutboxDeps) {}
+  /** The app's storage, with a synchronous throw turned into a rejection like any other failure. */
+  private readonly storage: OutboxStorage;
+
+  constructor(private readonly deps: OutboxDeps) {
+    const guard = <T>(work: () => Promise<T>) => new Promise<T>((resolve) => resolve(work()));
+    this.storage = {
+      load: () => guard(() => deps.storage.load()),
+      put: (entry) => guard(() => deps.storage.put(entry)),
+      delete: (clientMsgId) => guard(() => deps.storage.delete(clientMsgId)),
+    };
+  }
 
   /** Takes over what the storage kept from an earlier run; runs once, before any new send. */
   load(): Promise<void> {
-    this.loaded ??= this.deps.storage.load().then((entries) => {
+    this.loaded ??= this.storage.load().then((entries) => {
       const now = this.deps.clock.now();
       for (const entry of entries) {
         if (!isOutboxEntry(entry) || this.tracked.has(entry.clientMsgId)) continue;
-        const t: Tracked = { entry, stored: true, sends: 0, lastSentAt: 0, deadline: now + this.deps.failAfterMs };
+        const t: Tracked = {
+          entry,
+          stored: true,
+          sends: 0,
+          lastSentAt: 0,
+          deadline: now + this.deps.failAfterMs,
+        };
         this.tracked.set(entry.clientMsgId, t);
         if (entry.state === 'pending') this.transmit(t);
       }
@@ -79,10 +95,6 @@ export class Outbox {
     return this.ordered().map((t) => structuredClone(t.entry));
   }
 
-  has(clientMsgId: string): boolean {
-    return this.tracked.has(clientMsgId);
-  }
-
   /** Queues a frame; the promise settles with its ack or its failure. */
   add(frame: OutboxFrame): Promise<Ack> {
     const waiter = deferred<Ack>();
@@ -94,16 +106,29 @@ export class Outbox {
     const size = new TextEncoder().encode(JSON.stringify(frame)).length;
     if (size > this.deps.maxFrameBytes) {
       waiter.reject(
-        new ClientError('too_large', `frame of ${size} bytes exceeds ${this.deps.maxFrameBytes}`, frame.clientMsgId),
+        new ClientError(
+          'too_large',
+          `frame of ${size} bytes exceeds ${this.deps.maxFrameBytes}`,
+          frame.clientMsgId,
+        ),
       );
       return waiter.promise;
     }
     const now = this.deps.clock.now();
     const entry: OutboxEntry = { clientMsgId: frame.clientMsgId, frame, createdAt: now, state: 'pending' };
-    const t: Tracked = { entry, stored: false, sends: 0, lastSentAt: 0, deadline: now + this.deps.failAfterMs, waiter };
+    const t: Tracked = {
+      entry,
+      stored: false,
+      sends: 0,
+      lastSentAt: 0,
+      deadline: now + this.deps.failAfterMs,
+      waiter,
+    };
     this.tracked.set(entry.clientMsgId, t);
     this.deps.onChange();
-    const put = this.deps.storage.put(entry);
+    const put = this.storage.put(entry);
+    // Observed below only once earlier sends are through; until then it must not count as unhandled.
+    put.catch(() => undefined);
     this.chain = this.chain
       .then(() => put)
       .then(
@@ -136,7 +161,9 @@ export class Outbox {
     this.deps.storage
       .delete(ack.clientMsgId)
       // Not fatal: after a restart it is resent and answered with the same ack.
-      .catch((error: unknown) => this.deps.onError(asClientError(error, 'storage', 'removing an acked message failed')));
+      .catch((error: unknown) =>
+        this.deps.onError(asClientError(error, 'storage', 'removing an acked message failed')),
+      );
     t.waiter?.resolve(ack);
     this.deps.onAcked(t.entry, ack);
     this.deps.onChange();
@@ -155,7 +182,10 @@ export class Outbox {
   /** Sends a failed entry again with a fresh time budget. */
   retry(clientMsgId: string): Promise<Ack> {
     const t = this.tracked.get(clientMsgId);
-    if (!t) return Promise.reject(new ClientError('unknown_message', `${clientMsgId} is not in the outbox`, clientMsgId));
+    if (!t)
+      return Promise.reject(
+        new ClientError('unknown_message', `${clientMsgId} is not in the outbox`, clientMsgId),
+      );
     t.waiter ??= deferred<Ack>();
     if (t.entry.state === 'pending') return t.waiter.promise;
     t.entry = { ...t.entry, state: 'pending' };
@@ -182,7 +212,7 @@ export class Outbox {
   async discard(clientMsgId: string): Promise<void> {
     const t = this.tracked.get(clientMsgId);
     if (!t) throw new ClientError('unknown_message', `${clientMsgId} is not in the outbox`, clientMsgId);
-    await this.deps.storage.delete(clientMsgId);
+    await this.storage.delete(clientMsgId);
     if (this.tracked.get(clientMsgId) !== t) return;
     this.forget(t);
     t.waiter?.reject(new ClientError('closed', 'the message was discarded', clientMsgId));
@@ -194,7 +224,13 @@ export class Outbox {
     this.disposed = true;
     for (const t of this.tracked.values()) {
       if (t.timer !== undefined) this.deps.clock.clearTimeout(t.timer);
-      t.waiter?.reject(new ClientError('closed', 'the client was closed; the message stays in the outbox', t.entry.clientMsgId));
+      t.waiter?.reject(
+        new ClientError(
+          'closed',
+          'the client was closed; the message stays in the outbox',
+          t.entry.clientMsgId,
+        ),
+      );
     }
     this.tracked.clear();
   }
@@ -229,7 +265,10 @@ export class Outbox {
     t.timer = undefined;
     if (this.tracked.get(t.entry.clientMsgId) !== t || t.entry.state !== 'pending') return;
     if (this.deps.clock.now() >= t.deadline)
-      this.fail(t, new ClientError('timeout', `not acked within ${this.deps.failAfterMs} ms`, t.entry.clientMsgId));
+      this.fail(
+        t,
+        new ClientError('timeout', `not acked within ${this.deps.failAfterMs} ms`, t.entry.clientMsgId),
+      );
     else this.transmit(t);
   }
 
@@ -237,7 +276,9 @@ export class Outbox {
     if (t.timer !== undefined) this.deps.clock.clearTimeout(t.timer);
     t.timer = undefined;
     t.entry = { ...t.entry, state: 'failed', error: { code: error.code, message: error.message } };
-    this.persist(t).catch((e: unknown) => this.deps.onError(asClientError(e, 'storage', 'storing a failed message failed')));
+    this.persist(t).catch((e: unknown) =>
+      this.deps.onError(asClientError(e, 'storage', 'storing a failed message failed')),
+    );
     const waiter = t.waiter;
     t.waiter = undefined;
     waiter?.reject(error);
@@ -246,7 +287,7 @@ export class Outbox {
   }
 
   private persist(t: Tracked): Promise<void> {
-    return this.deps.storage.put(t.entry);
+    return this.storage.put(t.entry);
   }
 
   private forget(t: Tracked): void {

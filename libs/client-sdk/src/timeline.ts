@@ -23,7 +23,11 @@ export interface TimelineDeps {
   gapPageSize: number;
   /** Puts a frame on the wire; false when not connected. */
   write(frame: ClientFrame): boolean;
-  history(conversationId: string, afterSeq: number, limit: number): Promise<{ messages: Message[]; hasMore: boolean }>;
+  history(
+    conversationId: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ messages: Message[]; hasMore: boolean }>;
   onMessage(message: Message): void;
   onError(error: ClientError): void;
 }
@@ -51,9 +55,12 @@ export class Timeline {
 
   /** Reads the persisted cursors once; later calls share the result. */
   load(): Promise<void> {
-    this.loaded ??= this.deps.store.cursors().then((stored) => {
-      for (const [c, seq] of Object.entries(stored)) this.cursors.set(c, Math.max(seq, this.cursors.get(c) ?? 0));
-    });
+    this.loaded ??= Promise.resolve()
+      .then(() => this.deps.store.cursors())
+      .then((stored) => {
+        for (const [c, seq] of Object.entries(stored))
+          this.cursors.set(c, Math.max(seq, this.cursors.get(c) ?? 0));
+      });
     this.loaded.catch(() => (this.loaded = undefined));
     return this.loaded;
   }
@@ -111,14 +118,18 @@ export class Timeline {
       const target = recallTarget(m);
       if (target !== undefined) await store.recall(m.conversationId, target);
     }
-    const touched = new Set([...sorted.map((m) => m.conversationId), ...coverage.map((c) => c.conversationId)]);
+    const touched = new Set([
+      ...sorted.map((m) => m.conversationId),
+      ...coverage.map((c) => c.conversationId),
+    ]);
     for (const c of touched)
       await this.advance(
         c,
         coverage.filter((k) => k.conversationId === c),
       );
     for (const m of added) this.deps.onMessage(m);
-    if (this.gapFill) for (const c of touched) if ((this.highest.get(c) ?? 0) > (this.cursors.get(c) ?? 0)) this.fill(c);
+    if (this.gapFill)
+      for (const c of touched) if ((this.highest.get(c) ?? 0) > (this.cursors.get(c) ?? 0)) this.fill(c);
     return added;
   }
 

@@ -53,7 +53,14 @@ export class FakeSocket implements SocketLike {
   /** Opens (if needed) and sends the welcome. */
   welcome(fields: Partial<Record<'userId' | 'deviceId' | 'serverTime' | 'heartbeatMs', unknown>> = {}): void {
     if (this.readyState === 0) this.open();
-    this.receive({ type: 'welcome', userId: 'u1', deviceId: 'd1', serverTime: 0, heartbeatMs: 25_000, ...fields });
+    this.receive({
+      type: 'welcome',
+      userId: 'u1',
+      deviceId: 'd1',
+      serverTime: 0,
+      heartbeatMs: 25_000,
+      ...fields,
+    });
   }
 
   serverClose(code: number, reason = ''): void {
