@@ -21,4 +21,4 @@ if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null 2>&1; the
 fi
 bash docker/local/kafka.sh start
 echo "[bootstrap] building ..."
-npx tsc -p tsconfig.build.json
+npm run --silent build

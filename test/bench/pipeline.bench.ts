@@ -115,6 +115,7 @@ async function main() {
   });
   const scenarios: Scenario[] = [
     { name: 'warm-up', senders: 5, messagesPerSender: 200, window: 20 },
+    { name: '1 in flight', senders: 1, messagesPerSender: 300, window: 1 },
     { name: '1 sender', senders: 1, messagesPerSender: Number(process.env.BENCH_MESSAGES ?? 10000), window: 100 },
     { name: '50 senders', senders: 50, messagesPerSender: Math.ceil(Number(process.env.BENCH_MESSAGES ?? 10000) * 2 / 50), window: 20 },
   ];

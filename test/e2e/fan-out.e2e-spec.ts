@@ -14,7 +14,11 @@ describe('fan-out of messages to members’ devices', () => {
   const ctx = setup();
 
   it('pushes every message exactly once and in seq order to every other device of every member, across both gateways', async () => {
-    const [alice, bob, carol] = [await ctx.newUser('alice'), await ctx.newUser('bob'), await ctx.newUser('carol')];
+    const [alice, bob, carol] = [
+      await ctx.newUser('alice'),
+      await ctx.newUser('bob'),
+      await ctx.newUser('carol'),
+    ];
     const conversationId = await ctx.newConversation([alice, bob, carol], 'group');
     const sender = await ctx.connect(alice, { gateway: 0 });
     const receivers: TestClient[] = [
@@ -64,21 +68,36 @@ describe('fan-out of messages to members’ devices', () => {
   });
 
   it('pushes messages of several senders to each device in one seq order', async () => {
-    const [alice, bob, carol] = [await ctx.newUser('alice'), await ctx.newUser('bob'), await ctx.newUser('carol')];
+    const [alice, bob, carol] = [
+      await ctx.newUser('alice'),
+      await ctx.newUser('bob'),
+      await ctx.newUser('carol'),
+    ];
     const conversationId = await ctx.newConversation([alice, bob, carol], 'group');
     const a = await ctx.connect(alice, { gateway: 0 });
     const b = await ctx.connect(bob, { gateway: 1 });
     const c = await ctx.connect(carol, { gateway: 1 });
     [a, b, c].forEach(autoDeliverAck);
 
-    const [fromA, fromB] = await Promise.all([sendMany(a, conversationId, 15, 'a'), sendMany(b, conversationId, 15, 'b')]);
+    const [fromA, fromB] = await Promise.all([
+      sendMany(a, conversationId, 15, 'a'),
+      sendMany(b, conversationId, 15, 'b'),
+    ]);
     const all = [...fromA, ...fromB].map((f) => f.seq as number).sort((x, y) => x - y);
 
     await waitFor(() => new Set(c.messages(conversationId).map((m) => m.seq)).size === 30, 'all 30 at carol');
-    await waitFor(() => new Set(a.messages(conversationId).map((m) => m.seq)).size === 15, 'bob’s 15 at alice');
-    await waitFor(() => new Set(b.messages(conversationId).map((m) => m.seq)).size === 15, 'alice’s 15 at bob');
+    await waitFor(
+      () => new Set(a.messages(conversationId).map((m) => m.seq)).size === 15,
+      'bob’s 15 at alice',
+    );
+    await waitFor(
+      () => new Set(b.messages(conversationId).map((m) => m.seq)).size === 15,
+      'alice’s 15 at bob',
+    );
 
-    const firstSeen = (client: TestClient) => [...new Set(client.messages(conversationId).map((m) => m.seq as number))];
+    const firstSeen = (client: TestClient) => [
+      ...new Set(client.messages(conversationId).map((m) => m.seq as number)),
+    ];
     expect(firstSeen(c)).toEqual(all);
     expect(firstSeen(a)).toEqual(fromB.map((f) => f.seq));
     expect(firstSeen(b)).toEqual(fromA.map((f) => f.seq));

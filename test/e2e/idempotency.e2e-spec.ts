@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { setup, TestUser } from '../support/context';
 import { Frame, TestClient } from '../support/test-client';
-import { drainSync, fullHistory, sendAndAck } from '../support/helpers';
+import { drainSync, fullHistory, isAnswerTo, sendAndAck } from '../support/helpers';
 
 const ackFields = (f: Frame) => ({
   type: f.type,
@@ -32,11 +32,7 @@ describe('idempotent send (G2)', () => {
     const first = await sendAndAck(a, conversationId, 'once', 'dup-1');
     const from = a.frames.length;
     a.send(conversationId, 'once', 'dup-1');
-    const again = await a.next(
-      (f) => (f.type === 'ack' || f.type === 'error') && (f.clientMsgId === 'dup-1' || f.ref === 'dup-1'),
-      15_000,
-      from,
-    );
+    const again = await a.next((f) => isAnswerTo(f, 'dup-1'), 15_000, from);
     expect(ackFields(again)).toEqual(ackFields(first));
 
     const rows = await stored(a, conversationId, 'dup-1');
@@ -52,7 +48,8 @@ describe('idempotent send (G2)', () => {
     await b.next((f) => f.type === 'message' && f.clientMsgId === next.clientMsgId);
     const pushes = b.messages(conversationId).filter((m) => m.clientMsgId === 'dup-1');
     expect(pushes.length).toBeGreaterThanOrEqual(1);
-    for (const p of pushes) expect({ seq: p.seq, messageId: p.messageId }).toEqual({ seq: first.seq, messageId: first.messageId });
+    for (const p of pushes)
+      expect({ seq: p.seq, messageId: p.messageId }).toEqual({ seq: first.seq, messageId: first.messageId });
   });
 
   it('answers resends in flight before the first ack (early client retries) with identical acks', async () => {
@@ -115,11 +112,7 @@ describe('idempotent send (G2)', () => {
 
     const from = a.frames.length;
     a.send(conversationId, 'before flush', 'dup-flush');
-    const again = await a.next(
-      (f) => (f.type === 'ack' || f.type === 'error') && (f.clientMsgId === 'dup-flush' || f.ref === 'dup-flush'),
-      20_000,
-      from,
-    );
+    const again = await a.next((f) => isAnswerTo(f, 'dup-flush'), 20_000, from);
     expect(ackFields(again)).toEqual(ackFields(first));
 
     // A resend from the other gateway after the flush, too.

@@ -70,7 +70,11 @@ describe('send, ack and ordering', () => {
   });
 
   it('keeps each sender’s order and gives unique seqs when two senders pipeline into one group (G3)', async () => {
-    const [alice, bob, carol] = [await ctx.newUser('alice'), await ctx.newUser('bob'), await ctx.newUser('carol')];
+    const [alice, bob, carol] = [
+      await ctx.newUser('alice'),
+      await ctx.newUser('bob'),
+      await ctx.newUser('carol'),
+    ];
     const conversationId = await ctx.newConversation([alice, bob, carol], 'group');
     const a = await ctx.connect(alice, { gateway: 0 });
     const b = await ctx.connect(bob, { gateway: 1 });
@@ -103,7 +107,10 @@ describe('send, ack and ordering', () => {
       { contentType: 'text', body: { text: 'plain ✓ ünïcødé 🚀' } },
       { contentType: 'image', body: { url: 'https://example.invalid/a.png', width: 640, height: 480 } },
       { contentType: 'file', body: { url: 'https://example.invalid/f.pdf', name: 'f.pdf', size: 1234 } },
-      { contentType: 'custom', body: { kind: 'poll', options: ['a', 'b'], nested: { deep: [1, null, true] } } },
+      {
+        contentType: 'custom',
+        body: { kind: 'poll', options: ['a', 'b'], nested: { deep: [1, null, true] } },
+      },
     ];
     sends.forEach((s, i) => a.sendRaw({ type: 'send', clientMsgId: `ct-${i}`, conversationId, ...s }));
     const acks = await Promise.all(sends.map((_, i) => a.ackOf(`ct-${i}`)));
@@ -146,7 +153,8 @@ describe('send, ack and ordering', () => {
     const acks = await sendMany(a, conversationId, 20, 'durable');
     expect(lookups).toHaveLength(20);
     const results = await Promise.all(lookups);
-    for (const r of results) expect({ status: r.status, seq: r.seq }).toEqual({ status: 200, seq: r.ack.seq });
+    for (const r of results)
+      expect({ status: r.status, seq: r.seq }).toEqual({ status: 200, seq: r.ack.seq });
 
     const conversation = await ctx.admin('GET', `/admin/conversations/${conversationId}`);
     expect(conversation.body.lastSeq).toBe(acks[acks.length - 1].seq);

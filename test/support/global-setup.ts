@@ -37,7 +37,7 @@ export default async function globalSetup(): Promise<void> {
   const logDir = join(ROOT, '.local', 'logs', `e2e-${run}`);
   const stack = new LocalStack({
     env,
-    basePort: 4100 + Math.floor(Math.random() * 40) * 10,
+    basePort: 5000 + Math.floor(Math.random() * 400) * 10,
     logDir,
     instances: { gateway: 2 },
   });

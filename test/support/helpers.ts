@@ -28,7 +28,10 @@ export function within<T>(promise: Promise<T>, timeoutMs: number, what: string):
   return Promise.race([
     promise.finally(() => clearTimeout(timer)),
     new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
+        timeoutMs,
+      );
     }),
   ]);
 }
@@ -77,7 +80,8 @@ export async function sendMany(
   prefix = 'm',
 ): Promise<Frame[]> {
   const ids: string[] = [];
-  for (let i = 0; i < count; i++) ids.push(client.send(conversationId, `${prefix}-${i}`, `${prefix}-${i}-${randomUUID().slice(0, 8)}`));
+  for (let i = 0; i < count; i++)
+    ids.push(client.send(conversationId, `${prefix}-${i}`, `${prefix}-${i}-${randomUUID().slice(0, 8)}`));
   const answers = await Promise.all(ids.map((id) => client.ackOf(id, 30_000)));
   const errors = answers.filter((a) => a.type !== 'ack');
   if (errors.length > 0) throw new Error(`${errors.length} sends failed, e.g. ${JSON.stringify(errors[0])}`);
@@ -111,7 +115,8 @@ export async function drainSync(
   const messages: Frame[] = [];
   let cursors = options.cursors;
   for (;;) {
-    if (pages.length >= (options.maxPages ?? 100)) throw new Error(`sync did not end within ${pages.length} pages`);
+    if (pages.length >= (options.maxPages ?? 100))
+      throw new Error(`sync did not end within ${pages.length} pages`);
     const page = await client.request({
       type: 'sync',
       ...(cursors !== undefined ? { cursors } : {}),
@@ -174,7 +179,8 @@ export function upgradeStatus(
 }
 
 /** Strictly increasing? */
-export const isStrictlyIncreasing = (values: number[]): boolean => values.every((v, i) => i === 0 || v > values[i - 1]);
+export const isStrictlyIncreasing = (values: number[]): boolean =>
+  values.every((v, i) => i === 0 || v > values[i - 1]);
 
 /** The value counts of a list, as a map. */
 export function countBy<T>(values: T[]): Map<T, number> {

@@ -8,6 +8,7 @@ import { AdminGuard } from './admin/admin.guard';
 import { BroadcastService } from './admin/broadcast.service';
 import { BroadcastsController } from './admin/broadcasts.controller';
 import { ConversationsController } from './admin/conversations.controller';
+import { DemoController } from './demo/demo.controller';
 import { SystemMessagesService } from './admin/system-messages.service';
 import { UsersController } from './admin/users.controller';
 import { TokenService } from './auth/token.service';
@@ -19,7 +20,7 @@ import { QueriesService } from './queries/queries.service';
 
 @Module({
   imports: [ConfigModule, DatabaseModule, RedisModule, KafkaModule.forService('gateway'), HealthModule],
-  controllers: [UsersController, ConversationsController, BroadcastsController],
+  controllers: [UsersController, ConversationsController, BroadcastsController, DemoController],
   providers: [
     TokenService,
     AdminGuard,

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { bootstrapService } from '@im/health';
 import { WsEndpoint } from './connections/ws-endpoint';
 import { GatewayModule } from './gateway.module';
@@ -23,6 +24,16 @@ void bootstrapService(
           ),
       }),
     );
+    const openApi = new DocumentBuilder()
+      .setTitle('Chat delivery backend: admin API')
+      .setDescription(
+        'Every call needs Authorization: Bearer <ADMIN_TOKEN>. See README.md for the WebSocket protocol.',
+      )
+      .addBearerAuth()
+      .build();
+    SwaggerModule.setup('admin/docs', app, () => SwaggerModule.createDocument(app, openApi), {
+      jsonDocumentUrl: 'admin/docs/json',
+    });
     app.get(WsEndpoint).attach(app.getHttpServer());
   },
 );

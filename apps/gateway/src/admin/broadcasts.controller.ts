@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
 import { AdminGuard } from './admin.guard';
 import { BroadcastDto } from './admin.dto';
@@ -5,6 +6,8 @@ import { BroadcastService } from './broadcast.service';
 
 @Controller('admin/broadcasts')
 @UseGuards(AdminGuard)
+@ApiTags('admin')
+@ApiBearerAuth()
 export class BroadcastsController {
   constructor(private readonly broadcasts: BroadcastService) {}
 

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import {
   BadRequestException,
@@ -28,6 +29,8 @@ import { SystemMessagesService } from './system-messages.service';
 
 @Controller('admin')
 @UseGuards(AdminGuard)
+@ApiTags('admin')
+@ApiBearerAuth()
 export class ConversationsController {
   constructor(
     private readonly conversations: ConversationsRepository,

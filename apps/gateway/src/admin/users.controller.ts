@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import {
   Body,
@@ -22,6 +23,8 @@ import { CreateUserDto, IssueTokenDto } from './admin.dto';
 
 @Controller('admin/users')
 @UseGuards(AdminGuard)
+@ApiTags('admin')
+@ApiBearerAuth()
 export class UsersController {
   private readonly presence: PresenceStore;
   private readonly bus: GatewayBus;

@@ -36,10 +36,12 @@ export class CursorsRepository {
          WHERE device_cursors.delivered_seq < EXCLUDED.delivered_seq`,
         [userId, deviceId, conversationId, seq],
       );
-      const moved: { delivered_seq: string }[] = await tx.query(
-        `UPDATE members SET delivered_seq = $3 WHERE conversation_id = $1 AND user_id = $2 AND delivered_seq < $3
+      const moved = updatedRows<{ delivered_seq: string }>(
+        await tx.query(
+          `UPDATE members SET delivered_seq = $3 WHERE conversation_id = $1 AND user_id = $2 AND delivered_seq < $3
          RETURNING delivered_seq`,
-        [conversationId, userId, seq],
+          [conversationId, userId, seq],
+        ),
       );
       return moved[0] ? Number(moved[0].delivered_seq) : null;
     });
@@ -47,12 +49,14 @@ export class CursorsRepository {
 
   /** Moves the user's read cursor forward; returns the new value if it moved, else null. */
   async advanceRead(userId: string, conversationId: string, seq: number): Promise<number | null> {
-    const moved: { read_seq: string }[] = await this.db.query(
-      `UPDATE members m SET read_seq = LEAST($3::bigint, c.last_seq)
+    const moved = updatedRows<{ read_seq: string }>(
+      await this.db.query(
+        `UPDATE members m SET read_seq = LEAST($3::bigint, c.last_seq)
          FROM conversations c
         WHERE c.id = m.conversation_id AND m.conversation_id = $1 AND m.user_id = $2 AND m.read_seq < LEAST($3::bigint, c.last_seq)
        RETURNING m.read_seq`,
-      [conversationId, userId, seq],
+        [conversationId, userId, seq],
+      ),
     );
     return moved[0] ? Number(moved[0].read_seq) : null;
   }
@@ -68,4 +72,17 @@ export class CursorsRepository {
       readSeq: Number(r.read_seq),
     }));
   }
+}
+
+/** TypeORM answers UPDATE … RETURNING with [rows, rowCount] (a SELECT with just rows). */
+function updatedRows<T>(result: unknown): T[] {
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  ) {
+    return result[0] as T[];
+  }
+  return result as T[];
 }
