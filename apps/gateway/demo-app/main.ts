@@ -18,6 +18,7 @@ class DemoApp {
   conversations: ConversationSummary[] = [];
   active?: string;
   private selectedOnce = false;
+  private refreshTimer?: ReturnType<typeof setTimeout>;
   /** The highest seq another member has received / read, per conversation (from receipts). */
   readonly marks = new Map<string, Marks>();
   /** "Go offline" survives a reload, so that the outbox can be seen surviving both. */
@@ -84,9 +85,13 @@ class DemoApp {
       if (state === 'ready') void this.refreshConversations();
     });
     client.on('message', (m) => {
-      if (m.conversationId === this.active) void this.renderTimeline();
-      void this.refreshConversations();
-      if (m.conversationId === this.active && m.senderId !== client.userId) client.read(m.conversationId, m.seq);
+      if (m.conversationId === this.active) {
+        void this.renderTimeline();
+        if (m.senderId !== client.userId) client.read(m.conversationId, m.seq);
+      }
+      // A moment later, so that the unread counts include the read we just sent.
+      clearTimeout(this.refreshTimer);
+      this.refreshTimer = setTimeout(() => void this.refreshConversations(), 300);
     });
     client.on('ack', () => void this.renderTimeline());
     client.on('outbox', (entries) => this.renderOutbox(entries));
