@@ -3,6 +3,7 @@ import { AppConfig } from '@im/config';
 import { MessagesRepository } from '@im/database';
 import { metrics } from '@im/health';
 import { messageFrame, ServerFrame } from '@im/protocol';
+import { MembershipService } from '@im/realtime';
 import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
 import { PendingPushStore } from './pending-push.store';
 import { PendingPush, repushDelay } from './repush-schedule';
@@ -28,6 +29,7 @@ export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly pending: PendingPushStore,
     private readonly router: DeviceRouter,
     private readonly messages: MessagesRepository,
+    private readonly membership: MembershipService,
     private readonly config: AppConfig,
   ) {}
 
@@ -62,6 +64,8 @@ export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationSh
       const current = presence.get(push.userId)?.get(push.deviceId);
       // Gone, or reconnected (a new connection syncs from its cursor): nothing more to do.
       if (!current || current.connId !== push.connId) continue;
+      // A member removed since the push has lost access to the conversation.
+      if (!(await this.membership.isMember(push.conversationId, push.userId))) continue;
       const from = Math.max(cursor, push.fromSeq - 1);
       const page = await this.messages.after(push.conversationId, from, Math.min(push.seq - from, 200));
       for (const m of page.messages) {
