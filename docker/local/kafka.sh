@@ -93,6 +93,10 @@ running_pid() {
   [ -f "$STATE/broker.pid" ] || return 1
   local pid; pid=$(cat "$STATE/broker.pid")
   kill -0 "$pid" 2>/dev/null || return 1
+  # A killed broker can linger as a zombie, and a reused pid can be anything: only a live
+  # process running kafka.Kafka counts.
+  [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != "Z" ] || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka.Kafka' || return 1
   echo "$pid"
 }
 
