@@ -15,6 +15,7 @@ import { TokenService } from './auth/token.service';
 import { ConnectionRegistry } from './connections/connection-registry';
 import { WsEndpoint } from './connections/ws-endpoint';
 import { FrameRouter } from './frames/frame-router';
+import { MessageLimiter } from './limits/message-limiter.service';
 import { AcceptMessageUseCase } from './messaging/accept-message.usecase';
 import { QueriesService } from './queries/queries.service';
 
@@ -29,6 +30,7 @@ import { QueriesService } from './queries/queries.service';
     AcceptMessageUseCase,
     QueriesService,
     FrameRouter,
+    MessageLimiter,
     WsEndpoint,
     SystemMessagesService,
     BroadcastService,

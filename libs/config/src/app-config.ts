@@ -126,6 +126,30 @@ export class AppConfig {
   @Min(100)
   @Max(600000)
   HEARTBEAT_MS = 25000;
+  /** Browser origins allowed to open WebSockets (comma-separated); empty allows any. */
+  @Matches(/^$|^[^,\s]+(,[^,\s]+)*$/)
+  ALLOWED_ORIGINS = '';
+  /** Live connections one user may hold across all gateways. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAX_CONNECTIONS_PER_USER = 20;
+  /** Messages (send, recall, typing) one connection may send per second; twice that as a burst. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_CONNECTION_PER_SEC = 50;
+  /** Messages one user may send per second across all connections and gateways (Redis). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_USER_PER_SEC = 100;
+  /** Refused messages within 10 s after which the connection is closed with 4429. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_CLOSE_AFTER = 200;
+
   /** Recall allowed this long after sending. */
   @Transform(toInt)
   @IsInt()

@@ -8,7 +8,16 @@ export type GatewayEnvelope =
   /** To whichever connection is the device's now: pushes, receipts, typing. */
   | { kind: 'to_device'; userId: string; deviceId: string; frames: ServerFrame[] }
   /** Close connections of a user (one device, or all) with a close code. */
-  | { kind: 'close'; userId: string; deviceId?: string; exceptConnId?: string; code: number; reason: string };
+  | {
+      kind: 'close';
+      userId: string;
+      deviceId?: string;
+      /** Only connections opened with this token (jti). */
+      tokenId?: string;
+      exceptConnId?: string;
+      code: number;
+      reason: string;
+    };
 
 export const gatewayChannel = (gatewayId: string) => `gw:${gatewayId}`;
 

@@ -66,20 +66,36 @@ export class UsersController {
     }));
   }
 
+  /** Closes the user's live connections with 4401 and revokes every token issued so far. */
   @Delete(':id/sessions')
   @HttpCode(204)
   async closeSessions(@Param('id') id: string) {
     await this.requireUser(id);
-    const devices = (await this.presence.devicesOf([id])).get(id) ?? new Map();
+    await this.tokens.revokeUserTokens(id);
+    await this.closeConnections(id, undefined);
+  }
+
+  /** Revokes one token (by its jti) and closes the connections opened with it. */
+  @Delete(':id/tokens/:jti')
+  @HttpCode(204)
+  async revokeToken(@Param('id') id: string, @Param('jti') jti: string) {
+    await this.requireUser(id);
+    await this.tokens.denyToken(jti);
+    await this.closeConnections(id, jti);
+  }
+
+  private async closeConnections(userId: string, tokenId: string | undefined) {
+    const devices = (await this.presence.devicesOf([userId])).get(userId) ?? new Map();
     const gateways = new Set([...devices.values()].map((p) => p.gatewayId));
     await this.bus.publishMany(
       [...gateways].map((gatewayId) => ({
         gatewayId,
         envelope: {
           kind: 'close',
-          userId: id,
+          userId,
+          tokenId,
           code: CloseCode.unauthorized,
-          reason: 'session revoked',
+          reason: 'token revoked',
         } as const,
       })),
     );

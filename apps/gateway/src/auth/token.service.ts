@@ -1,13 +1,22 @@
 import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import { AppConfig } from '@im/config';
 import { ENTITY_ID_PATTERN } from '@im/protocol';
+import { REDIS } from '@im/realtime';
+
+const denyKey = (jti: string) => `jwt:deny:${jti}`;
+const revokedBeforeKey = (userId: string) => `jwt:revoked-before:${userId}`;
+/** Longer than any token lives (the admin API issues at most 30 days). */
+const REVOCATION_TTL_SECONDS = 31 * 24 * 3600;
 
 export interface UserIdentity {
   userId: string;
   /** Seconds since epoch. */
   expiresAt: number;
+  /** Milliseconds since epoch (from our own `iat_ms` claim, else `iat`). */
+  issuedAtMs: number;
   jti?: string;
 }
 
@@ -17,7 +26,10 @@ export class TokenService {
   private readonly verifyKey: string;
   private readonly adminDigest: Buffer;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {
     this.verifyKey = config.JWT_ALGORITHM === 'HS256' ? config.JWT_SECRET! : config.JWT_PUBLIC_KEY!;
     this.adminDigest = createHash('sha256').update(config.ADMIN_TOKEN).digest();
   }
@@ -34,7 +46,8 @@ export class TokenService {
       if (typeof claims !== 'object' || typeof claims.sub !== 'string' || !ENTITY_ID_PATTERN.test(claims.sub))
         return null;
       if (typeof claims.exp !== 'number') return null;
-      return { userId: claims.sub, expiresAt: claims.exp, jti: claims.jti };
+      const issuedAtMs = typeof claims.iat_ms === 'number' ? claims.iat_ms : (claims.iat ?? 0) * 1000;
+      return { userId: claims.sub, expiresAt: claims.exp, issuedAtMs, jti: claims.jti };
     } catch {
       return null;
     }
@@ -43,16 +56,35 @@ export class TokenService {
   issue(
     userId: string,
     ttlSeconds = this.config.JWT_DEFAULT_TTL_SECONDS,
-  ): { token: string; expiresAt: string } {
+  ): { token: string; expiresAt: string; jti: string } {
     const key = this.config.JWT_ALGORITHM === 'HS256' ? this.config.JWT_SECRET : this.config.JWT_PRIVATE_KEY;
     if (!key) throw new Error('JWT_PRIVATE_KEY is needed to issue tokens with ' + this.config.JWT_ALGORITHM);
     const now = Math.floor(Date.now() / 1000);
-    const token = jwt.sign({ sub: userId, iat: now, exp: now + ttlSeconds, jti: randomUUID() }, key, {
+    const jti = randomUUID();
+    const token = jwt.sign({ sub: userId, iat: now, iat_ms: Date.now(), exp: now + ttlSeconds, jti }, key, {
       algorithm: this.config.JWT_ALGORITHM,
       audience: this.config.JWT_AUDIENCE,
       issuer: this.config.JWT_ISSUER,
     });
-    return { token, expiresAt: new Date((now + ttlSeconds) * 1000).toISOString() };
+    return { token, expiresAt: new Date((now + ttlSeconds) * 1000).toISOString(), jti };
+  }
+
+  /** Whether a verified token was revoked: its jti is denied, or its user's sessions were revoked after it was issued. */
+  async isRevoked(identity: UserIdentity): Promise<boolean> {
+    const [denied, revokedBefore] = await this.redis.mget(
+      denyKey(identity.jti ?? '-'),
+      revokedBeforeKey(identity.userId),
+    );
+    return denied !== null || (revokedBefore !== null && identity.issuedAtMs < Number(revokedBefore));
+  }
+
+  /** Every token of the user issued until now stops working. */
+  async revokeUserTokens(userId: string): Promise<void> {
+    await this.redis.set(revokedBeforeKey(userId), Date.now(), 'EX', REVOCATION_TTL_SECONDS);
+  }
+
+  async denyToken(jti: string): Promise<void> {
+    await this.redis.set(denyKey(jti), '1', 'EX', REVOCATION_TTL_SECONDS);
   }
 
   /** Constant-time comparison with ADMIN_TOKEN (digests, so lengths never leak). */

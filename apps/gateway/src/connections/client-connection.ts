@@ -16,6 +16,8 @@ export class ClientConnection {
     readonly userId: string,
     readonly deviceId: string,
     readonly tokenExpiresAt: number,
+    /** The jti of the token the connection was opened with, to close it when that token is revoked. */
+    readonly tokenId?: string,
   ) {}
 
   get key(): string {

@@ -96,6 +96,13 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     });
   }
 
+  /** True when the user already holds the maximum of connections on other devices. */
+  async atConnectionLimit(userId: string, deviceId: string): Promise<boolean> {
+    const devices = (await this.presence.devicesOf([userId])).get(userId) ?? new Map();
+    devices.delete(deviceId); // a reconnect of the same device replaces its connection
+    return devices.size >= this.config.MAX_CONNECTIONS_PER_USER;
+  }
+
   byConnectionId(connId: string): ClientConnection | undefined {
     return this.byConnId.get(connId);
   }
@@ -135,6 +142,7 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
       case 'close': {
         for (const c of this.connectionsOf(e.userId)) {
           if (e.deviceId !== undefined && c.deviceId !== e.deviceId) continue;
+          if (e.tokenId !== undefined && c.tokenId !== e.tokenId) continue;
           if (c.connId === e.exceptConnId) continue;
           c.close(e.code, e.reason);
         }

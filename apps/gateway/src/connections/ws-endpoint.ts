@@ -17,13 +17,16 @@ import { ConnectionRegistry } from './connection-registry';
 export class WsEndpoint {
   private readonly logger = new Logger('ws');
   private wss?: WebSocketServer;
+  private readonly allowedOrigins: Set<string>;
 
   constructor(
     private readonly config: AppConfig,
     private readonly tokens: TokenService,
     private readonly registry: ConnectionRegistry,
     private readonly router: FrameRouter,
-  ) {}
+  ) {
+    this.allowedOrigins = new Set(config.ALLOWED_ORIGINS.split(',').filter(Boolean));
+  }
 
   attach(server: Server): void {
     this.wss = new WebSocketServer({
@@ -37,8 +40,19 @@ export class WsEndpoint {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.admit(req, socket, head).catch((error) => {
+      this.logger.error(`upgrade failed: ${String(error)}`);
+      reject(socket, 503, 'temporarily unavailable; retry');
+    });
+  }
+
+  /** Every check of PROTOCOL §2 and of the security settings, before any WebSocket exists. */
+  private async admit(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') return reject(socket, 404, 'not found');
+    const origin = req.headers.origin;
+    if (origin && this.allowedOrigins.size > 0 && !this.allowedOrigins.has(origin))
+      return reject(socket, 403, `origin ${origin} is not allowed`);
     const header = req.headers.authorization;
     const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     const identity = this.tokens.verify(bearer ?? url.searchParams.get('token'));
@@ -46,9 +60,12 @@ export class WsEndpoint {
     const deviceId = url.searchParams.get('deviceId') ?? '';
     if (!CLIENT_ID_PATTERN.test(deviceId))
       return reject(socket, 400, 'deviceId must be 1-64 characters of [A-Za-z0-9_-]');
+    if (await this.tokens.isRevoked(identity)) return reject(socket, 401, 'token revoked');
+    if (await this.registry.atConnectionLimit(identity.userId, deviceId))
+      return reject(socket, 429, `at most ${this.config.MAX_CONNECTIONS_PER_USER} connections per user`);
 
     this.wss!.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new ClientConnection(ws, identity.userId, deviceId, identity.expiresAt);
+      const conn = new ClientConnection(ws, identity.userId, deviceId, identity.expiresAt, identity.jti);
       this.open(conn, ws).catch((error) => {
         this.logger.error(`connection of ${conn.key} failed to open: ${String(error)}`);
         conn.close(1011, 'internal error');
@@ -88,14 +105,20 @@ export class WsEndpoint {
 const toBuffers = (data: RawData): Buffer[] =>
   Array.isArray(data) ? data : [Buffer.from(data as ArrayBuffer)];
 
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
 function reject(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({
-    statusCode: status,
-    error: status === 401 ? 'Unauthorized' : 'Bad Request',
-    message,
-  });
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ statusCode: status, error: REASONS[status], message });
   socket.end(
-    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${status} ${REASONS[status]}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

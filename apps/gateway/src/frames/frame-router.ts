@@ -2,8 +2,16 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { metrics } from '@im/health';
 import { BatchProducer } from '@im/messaging';
-import { ClientFrame, ClientFrameMap, ErrorCode, parseClientFrame, ProtocolError } from '@im/protocol';
+import {
+  ClientFrame,
+  ClientFrameMap,
+  CloseCode,
+  ErrorCode,
+  parseClientFrame,
+  ProtocolError,
+} from '@im/protocol';
 import { ClientConnection } from '../connections/client-connection';
+import { MessageLimiter } from '../limits/message-limiter.service';
 import { AcceptMessageUseCase } from '../messaging/accept-message.usecase';
 import { QueriesService } from '../queries/queries.service';
 
@@ -20,6 +28,7 @@ export class FrameRouter {
     private readonly accept: AcceptMessageUseCase,
     private readonly queries: QueriesService,
     private readonly producer: BatchProducer,
+    private readonly limiter: MessageLimiter,
   ) {}
 
   handleText(conn: ClientConnection, text: string): void {
@@ -49,9 +58,12 @@ export class FrameRouter {
       case 'send':
       case 'recall':
         return this.acceptInOrder(conn, frame);
+      case 'typing':
+        return this.run(conn, undefined, async () => {
+          if (await this.withinLimits(conn, undefined)) await this.signal(conn, frame);
+        });
       case 'deliver_ack':
       case 'read':
-      case 'typing':
         return this.run(conn, undefined, () => this.signal(conn, frame));
       case 'sync':
         return this.run(conn, frame.reqId, async () =>
@@ -86,6 +98,7 @@ export class FrameRouter {
     };
     conn.sendChain = conn.sendChain.then(async () => {
       try {
+        if (!(await this.withinLimits(conn, frame.clientMsgId))) return;
         await this.accept.check(command);
       } catch (error) {
         return this.failWith(conn, frame.clientMsgId, error);
@@ -109,6 +122,15 @@ export class FrameRouter {
         ? { kind: 'typing' as const, ...base }
         : { kind: frame.type, ...base, seq: frame.seq };
     await this.producer.publish('signals', frame.conversationId, signal);
+  }
+
+  /** Answers `rate_limited` over the limits, and closes persistent abusers with 4429. */
+  private async withinLimits(conn: ClientConnection, ref: string | undefined): Promise<boolean> {
+    const verdict = await this.limiter.check(conn);
+    if (verdict === 'ok') return true;
+    this.fail(conn, ref, new ProtocolError('rate_limited', 'too many messages; slow down and retry later'));
+    if (verdict === 'abusive') conn.close(CloseCode.rateLimited, 'rate limit repeatedly exceeded');
+    return false;
   }
 
   private run(conn: ClientConnection, ref: string | undefined, work: () => Promise<void>): void {

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { LocalStack, ROOT } from '../../docker/local/stack';
+import { TestContext } from '../support/context';
+import { upgradeStatus } from '../support/helpers';
+
+/**
+ * Origin allow-list, connections per user and message rate limits, on a gateway of its own
+ * with small limits (the shared stack runs with generous ones).
+ */
+describe('limits and origin checks at the gateway', () => {
+  const run = `lim${Date.now().toString(36)}`;
+  const env = {
+    NODE_ENV: 'test',
+    ADMIN_TOKEN: randomBytes(24).toString('hex'),
+    JWT_SECRET: randomBytes(24).toString('hex'),
+    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/im_${run}`,
+    KAFKA_TOPIC_PREFIX: run,
+    ALLOWED_ORIGINS: 'https://chat.example.com,http://localhost:8080',
+    MAX_CONNECTIONS_PER_USER: '2',
+    RATE_LIMIT_CONNECTION_PER_SEC: '5',
+    RATE_LIMIT_USER_PER_SEC: '8',
+    RATE_LIMIT_CLOSE_AFTER: '30',
+  };
+  const stack = new LocalStack({
+    env,
+    basePort: 7000 + Math.floor(Math.random() * 200) * 10,
+    logDir: join(ROOT, '.local', 'logs', run),
+    instances: { sequencer: 0, storage: 0, delivery: 0 },
+  });
+  let ctx: TestContext;
+
+  beforeAll(async () => {
+    await stack.start();
+    ctx = new TestContext({
+      gateways: stack.gatewayUrls(),
+      adminToken: env.ADMIN_TOKEN,
+      jwtSecret: env.JWT_SECRET,
+      jwtAudience: 'im',
+      jwtIssuer: 'im-backend',
+      databaseUrl: env.DATABASE_URL,
+      redisUrl: 'redis://127.0.0.1:6379',
+      heartbeatMs: 25000,
+      services: [],
+    });
+  });
+
+  afterAll(async () => {
+    ctx?.closeAll();
+    await stack.stop();
+    const pg = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+    await pg.connect();
+    await pg.query(`DROP DATABASE IF EXISTS "im_${run}" WITH (FORCE)`);
+    await pg.end();
+  });
+
+  it('refuses a browser upgrade from an origin that is not allowed (403) and accepts allowed ones', async () => {
+    const user = await ctx.newUser();
+    const query = { token: user.token, deviceId: 'web' };
+    expect(await upgradeStatus(ctx.gateway(), query, { Origin: 'https://evil.example' })).toBe(403);
+    expect(await upgradeStatus(ctx.gateway(), query, { Origin: 'https://chat.example.com' })).toBe(101);
+    // Non-browser clients send no Origin.
+    expect(await upgradeStatus(ctx.gateway(), query)).toBe(101);
+  });
+
+  it('refuses a connection beyond the per-user limit with 429, but lets a device reconnect', async () => {
+    const user = await ctx.newUser();
+    await ctx.connect(user, { deviceId: 'one' });
+    await ctx.connect(user, { deviceId: 'two' });
+    expect(await upgradeStatus(ctx.gateway(), { token: user.token, deviceId: 'three' })).toBe(429);
+    const again = await ctx.connect(user, { deviceId: 'two' });
+    expect(again.frames[0]).toMatchObject({ type: 'welcome', deviceId: 'two' });
+  });
+
+  it('answers sends over the rate with rate_limited, then closes a persistent abuser with 4429', async () => {
+    const [a, b] = [await ctx.newUser(), await ctx.newUser()];
+    const conversationId = await ctx.newConversation([a, b]);
+    const client = await ctx.connect(a);
+    const ids = Array.from({ length: 60 }, (_, i) => `flood-${i}`);
+    for (const id of ids)
+      client.sendRaw({
+        type: 'send',
+        clientMsgId: id,
+        conversationId,
+        contentType: 'text',
+        body: { text: id },
+      });
+    const code = await client.waitClosed();
+    const limited = client.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited');
+    expect(limited.length).toBeGreaterThanOrEqual(30);
+    expect(limited.every((f) => typeof f.ref === 'string' && ids.includes(f.ref))).toBe(true);
+    expect(code).toBe(4429);
+  });
+});
