@@ -12,7 +12,7 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       rootDir: __dirname,
-      roots: ['<rootDir>/apps', '<rootDir>/libs'],
+      roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test/chaos'],
       testMatch: ['**/*.spec.ts'],
       moduleNameMapper,
       transform,

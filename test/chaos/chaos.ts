@@ -1,0 +1,675 @@
+/**
+ * `npm run chaos` (profile full) and the short profile of `npm test`
+ * (test/e2e/chaos-short.e2e-spec.ts): the fault-injection suite.
+ *
+ * Starts the real stack as separate processes, two instances of every service, on a fresh
+ * database and fresh Kafka topics; drives simulated users through the client SDK in direct
+ * and group conversations while a seeded fault schedule breaks things; then waits for
+ * convergence and lets the independent checker (checker.ts) judge from the devices' logs
+ * and the database. Prints progress and a summary; writes .local/chaos/<seed>.json.
+ *
+ *   node -r tsconfig-paths/register dist/test/chaos/chaos.js --profile short|full
+ *        [--seed N] [--messages N] [--faults N (per kind)] [--window-ms N] [--echo]
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { LocalStack, ROOT, type ServiceInstance, type ServiceName } from '../../docker/local/stack';
+import { TestContext, type TestUser } from '../support/context';
+import { check, missingDeliveries, type CheckReport, type MessageRef } from './checker';
+import * as deps from './dependencies';
+import {
+  buildSchedule,
+  describeFault,
+  FAULT_KINDS,
+  faultResource,
+  isInfrastructureFault,
+  prng,
+  type FaultEvent,
+  type FaultKind,
+} from './fault-schedule';
+import { SimulatedDevice } from './simulated-device';
+
+export interface Profile {
+  name: string;
+  users: number;
+  /** Each user has 1..maxDevices devices. */
+  maxDevices: number;
+  directPerUser: number;
+  groups: number;
+  groupSize: [number, number];
+  messages: number;
+  faultsPerKind: number;
+  windowMs: number;
+  /** Devices that never send deliver_ack during the whole run. */
+  neverAckDevices: number;
+  /** Unacked sends a device keeps before it waits. */
+  maxPending: number;
+  /** The run fails if devices have not converged this long after the last fault. */
+  convergenceLimitMs: number;
+  /** How long to wait for convergence before giving up (to report what is missing). */
+  convergenceTimeoutMs: number;
+  /** At most this many infrastructure faults at once. */
+  maxConcurrentInfraFaults: number;
+}
+
+export const PROFILES: Record<'short' | 'full', Profile> = {
+  short: {
+    name: 'short',
+    users: 24,
+    maxDevices: 2,
+    directPerUser: 1,
+    groups: 4,
+    groupSize: [3, 6],
+    messages: 3000,
+    faultsPerKind: 1,
+    windowMs: 70_000,
+    neverAckDevices: 2,
+    maxPending: 10,
+    convergenceLimitMs: 30_000,
+    convergenceTimeoutMs: 60_000,
+    maxConcurrentInfraFaults: 2,
+  },
+  full: {
+    name: 'full',
+    users: 80,
+    maxDevices: 2,
+    directPerUser: 2,
+    groups: 16,
+    groupSize: [3, 10],
+    messages: 100_000,
+    faultsPerKind: 20,
+    windowMs: 15 * 60_000,
+    neverAckDevices: 4,
+    maxPending: 20,
+    convergenceLimitMs: 30_000,
+    convergenceTimeoutMs: 180_000,
+    maxConcurrentInfraFaults: 2,
+  },
+};
+
+export interface ChaosOptions {
+  profile: 'short' | 'full';
+  seed?: number;
+  messages?: number;
+  faultsPerKind?: number;
+  windowMs?: number;
+  /** Echo the services' output. */
+  echo?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface FaultRecord {
+  id: number;
+  kind: FaultKind;
+  description: string;
+  scheduledAtMs: number;
+  startedAtMs?: number;
+  endedAtMs?: number;
+  error?: string;
+}
+
+export interface ChaosResult {
+  seed: number;
+  profile: string;
+  command: string;
+  passed: boolean;
+  failures: string[];
+  durationMs: number;
+  users: number;
+  devices: number;
+  conversations: number;
+  messagesSent: number;
+  faults: FaultRecord[];
+  faultsByKind: Record<string, number>;
+  /** From the end of the last fault until every device held every acked message and every outbox was empty. */
+  convergenceMs: number | null;
+  /** Sending went on this long after the last fault (0 when it stopped before). */
+  sendingAfterLastFaultMs: number;
+  check: CheckReport;
+  clientErrors: Record<string, number>;
+  failedSends: number;
+  logDir: string;
+  resultFile: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A mutex per resource, plus a counting semaphore for infrastructure faults. */
+class Locks {
+  private readonly tails = new Map<string, Promise<void>>();
+  private infraRunning = 0;
+  private readonly infraWaiters: (() => void)[] = [];
+  constructor(private readonly maxInfra: number) {}
+
+  async with<T>(resource: string, infra: boolean, body: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(resource) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    this.tails.set(resource, previous.then(() => mine));
+    await previous;
+    try {
+      if (infra) await this.acquireInfra();
+      try {
+        return await body();
+      } finally {
+        if (infra) this.releaseInfra();
+      }
+    } finally {
+      release();
+    }
+  }
+
+  private async acquireInfra(): Promise<void> {
+    if (this.infraRunning < this.maxInfra) {
+      this.infraRunning++;
+      return;
+    }
+    await new Promise<void>((r) => this.infraWaiters.push(r));
+  }
+
+  private releaseInfra(): void {
+    const next = this.infraWaiters.shift();
+    if (next) next();
+    else this.infraRunning--;
+  }
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+  const base = PROFILES[options.profile];
+  const profile: Profile = {
+    ...base,
+    messages: options.messages ?? base.messages,
+    faultsPerKind: options.faultsPerKind ?? base.faultsPerKind,
+    windowMs: options.windowMs ?? base.windowMs,
+  };
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const seed = options.seed ?? randomBytes(4).readUInt32BE(0) % 2 ** 31;
+  const command =
+    `node -r tsconfig-paths/register dist/test/chaos/chaos.js --profile ${profile.name} --seed ${seed}` +
+    (options.messages !== undefined ? ` --messages ${options.messages}` : '') +
+    (options.faultsPerKind !== undefined ? ` --faults ${options.faultsPerKind}` : '') +
+    (options.windowMs !== undefined ? ` --window-ms ${options.windowMs}` : '');
+  const random = prng(seed ^ 0x5eed);
+  const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const databaseUrl = `postgres://postgres@127.0.0.1:5432/im_chaos_${runId}`;
+  const topicPrefix = `chaos-${runId}`;
+  const logDir = join(ROOT, '.local', 'logs', `chaos-${runId}`);
+  const resultDir = join(ROOT, '.local', 'chaos');
+  const resultFile = join(resultDir, `${seed}.json`);
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
+
+  const schedule = buildSchedule(seed, {
+    perKind: Object.fromEntries(FAULT_KINDS.map((k) => [k, profile.faultsPerKind])) as Record<FaultKind, number>,
+    windowMs: profile.windowMs,
+    instancesPerService: 2,
+  });
+  log(`[chaos] profile ${profile.name}, seed ${seed} (replay: ${command})`);
+  log(`[chaos] ${profile.users} users, ${profile.messages} messages, ${schedule.length} faults over ${profile.windowMs / 1000} s:`);
+  for (const e of schedule) log(`[chaos]   #${e.id} +${(e.at / 1000).toFixed(1)}s ${describeFault(e)}`);
+
+  const env = {
+    NODE_ENV: 'test',
+    ADMIN_TOKEN: randomBytes(24).toString('hex'),
+    JWT_SECRET: randomBytes(24).toString('hex'),
+    JWT_AUDIENCE: 'im',
+    JWT_ISSUER: 'im-backend',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    KAFKA_BROKERS: '127.0.0.1:9092',
+    KAFKA_TOPIC_PREFIX: topicPrefix,
+    KAFKA_PARTITIONS: '4',
+    HEARTBEAT_MS: '10000',
+    REPUSH_INITIAL_MS: '1000',
+    REPUSH_MAX_MS: '8000',
+    LOG_LEVEL: 'log',
+  };
+  const stack = new LocalStack({
+    env,
+    basePort: 9200 + Math.floor(Math.random() * 60) * 10,
+    logDir,
+    instances: { gateway: 2, sequencer: 2, storage: 2, delivery: 2 },
+    echo: options.echo,
+  });
+  const devices: SimulatedDevice[] = [];
+  const faults: FaultRecord[] = schedule.map((e) => ({
+    id: e.id,
+    kind: e.kind,
+    description: describeFault(e),
+    scheduledAtMs: e.at,
+  }));
+  let passed = false;
+  try {
+    await deps.restoreAll(log);
+    log(`[chaos] starting 8 service processes (logs in ${logDir}) ...`);
+    await stack.start(120_000);
+    log(`[chaos] stack ready after ${elapsed()}`);
+
+    // --- the world: users, devices, conversations ---------------------------------------
+    const ctx = new TestContext({
+      gateways: stack.gatewayUrls(),
+      adminToken: env.ADMIN_TOKEN,
+      jwtSecret: env.JWT_SECRET,
+      jwtAudience: env.JWT_AUDIENCE,
+      jwtIssuer: env.JWT_ISSUER,
+      databaseUrl,
+      redisUrl: env.REDIS_URL,
+      heartbeatMs: 10_000,
+      services: [],
+    });
+    const users: TestUser[] = [];
+    for (let i = 0; i < profile.users; i += 8) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(8, profile.users - i) }, async () => {
+          const u = await ctx.newUser('chaos');
+          const t = await ctx.admin('POST', `/admin/users/${u.id}/tokens`, { ttlSeconds: 86_400 });
+          return { id: u.id, token: t.body.token as string };
+        }),
+      );
+      users.push(...batch);
+    }
+    const members: Record<string, string[]> = {};
+    const pairs = new Set<string>();
+    for (let i = 0; i < users.length; i++) {
+      for (let k = 0; k < profile.directPerUser; k++) {
+        const j = (i + 1 + Math.floor(random() * (users.length - 1))) % users.length;
+        const pair = [users[i].id, users[j].id].sort().join('|');
+        if (pairs.has(pair)) continue;
+        pairs.add(pair);
+        const id = await ctx.newConversation([users[i], users[j]], 'direct');
+        members[id] = [users[i].id, users[j].id];
+      }
+    }
+    for (let g = 0; g < profile.groups; g++) {
+      const size = profile.groupSize[0] + Math.floor(random() * (profile.groupSize[1] - profile.groupSize[0] + 1));
+      const chosen = new Set<TestUser>();
+      while (chosen.size < Math.min(size, users.length)) chosen.add(users[Math.floor(random() * users.length)]);
+      const id = await ctx.newConversation([...chosen], 'group');
+      members[id] = [...chosen].map((u) => u.id);
+    }
+    const conversationsOf = new Map<string, string[]>();
+    for (const [id, list] of Object.entries(members))
+      for (const u of list) conversationsOf.set(u, [...(conversationsOf.get(u) ?? []), id]);
+    const wsGateways = stack.gatewayUrls().map((u) => u.replace(/^http/, 'ws'));
+    for (const u of users) {
+      const count = 1 + Math.floor(random() * profile.maxDevices);
+      for (let d = 0; d < count; d++) {
+        devices.push(
+          new SimulatedDevice({
+            userId: u.id,
+            deviceId: `dev${d}-${u.id.slice(-8)}`,
+            token: u.token,
+            gateways: wsGateways,
+            home: devices.length % wsGateways.length,
+            conversations: conversationsOf.get(u.id) ?? [],
+            neverDeliverAck: false,
+            seed: Math.floor(random() * 2 ** 31),
+          }),
+        );
+      }
+    }
+    // Never-acking devices: picked among devices whose user is in few conversations, to keep the
+    // server's re-push work (which never ends for them) modest.
+    const quiet = [...devices].sort((a, b) => a.options.conversations.length - b.options.conversations.length);
+    for (const d of quiet.slice(0, profile.neverAckDevices)) d.options.neverDeliverAck = true;
+    const devicesOfConversation = new Map<string, SimulatedDevice[]>();
+    for (const [id, list] of Object.entries(members))
+      devicesOfConversation.set(
+        id,
+        devices.filter((d) => list.includes(d.userId)),
+      );
+    await Promise.all(devices.map((d) => d.start()));
+    const readyDeadline = Date.now() + 60_000;
+    while (!devices.every((d) => d.ready)) {
+      if (Date.now() > readyDeadline) throw new Error('devices did not all reach ready');
+      await sleep(200);
+    }
+    log(
+      `[chaos] ${users.length} users, ${devices.length} devices (${profile.neverAckDevices} never deliver_ack), ` +
+        `${Object.keys(members).length} conversations; load and faults start after ${elapsed()}`,
+    );
+
+    // --- load -----------------------------------------------------------------------------
+    // Each device sends at its own (random, exponential) pace; the mean gap is re-aimed every
+    // 2 s at reaching the profile's message count by the end of the fault window, so time lost
+    // to a stall is made up afterwards. Sending stops when the last fault is over.
+    let sent = 0;
+    let sendingOpen = true;
+    const budget = {
+      take: () => {
+        if (!sendingOpen) return false;
+        sent++;
+        return true;
+      },
+    };
+    const senders = devices.filter((d) => d.options.conversations.length > 0);
+    const windowEnd = Date.now() + profile.windowMs;
+    let meanInterval = (senders.length / (profile.messages / (profile.windowMs / 1000))) * 1000;
+    const aim = setInterval(() => {
+      const rate = Math.max(1, profile.messages - sent) / Math.max(2, (windowEnd - Date.now()) / 1000);
+      meanInterval = Math.max(5, (senders.length / rate) * 1000);
+    }, 2000);
+    for (const d of senders) d.pace(() => meanInterval, profile.maxPending, budget);
+    const acked = () => devices.reduce((n, d) => n + [...d.sends.values()].filter((s) => s.ack).length, 0);
+    const running = new Set<string>();
+    let faultsCompleted = 0;
+    const loadStarted = Date.now();
+    const ticker = setInterval(() => {
+      const outbox = devices.reduce((n, d) => n + d.outboxSize, 0);
+      const ready = devices.filter((d) => d.ready).length;
+      log(
+        `[chaos ${elapsed()}] sent ${sent}/${profile.messages} acked ${acked()} outbox ${outbox} · ready ${ready}/${devices.length}` +
+          ` · faults ${faultsCompleted}/${schedule.length}${running.size ? ` · now: ${[...running].join('; ')}` : ''}`,
+      );
+    }, 5000);
+
+    // --- faults ---------------------------------------------------------------------------
+    const locks = new Locks(profile.maxConcurrentInfraFaults);
+    const runFault = async (e: FaultEvent, record: FaultRecord) => {
+      await sleep(Math.max(0, loadStarted + e.at - Date.now()));
+      await locks.with(faultResource(e), isInfrastructureFault(e), async () => {
+        record.startedAtMs = Date.now() - loadStarted;
+        const label = `#${e.id} ${record.description}`;
+        running.add(label);
+        log(`[chaos ${elapsed()}] fault ${label}: start`);
+        try {
+          await executeFault(e, stack, devices);
+        } catch (error) {
+          record.error = String(error);
+          log(`[chaos ${elapsed()}] fault ${label}: FAILED ${String(error)}`);
+        } finally {
+          running.delete(label);
+          record.endedAtMs = Date.now() - loadStarted;
+          faultsCompleted++;
+          log(`[chaos ${elapsed()}] fault ${label}: done in ${record.endedAtMs - record.startedAtMs} ms`);
+        }
+      });
+    };
+    await Promise.all(schedule.map((e, i) => runFault(e, faults[i])));
+    const lastFaultEnd = Date.now();
+    sendingOpen = false;
+    clearInterval(aim);
+    for (const d of devices) d.stopSending();
+    const sendingAfterLastFaultMs = 0;
+    log(`[chaos ${elapsed()}] all faults done, ${sent} messages sent; waiting for convergence`);
+
+    // --- convergence ----------------------------------------------------------------------
+    let convergenceMs: number | null = null;
+    const convergenceDeadline = Date.now() + profile.convergenceTimeoutMs;
+    for (;;) {
+      const allAcks = devices.flatMap((d) =>
+        [...d.sends.values()].filter((s) => s.ack).map((s) => ({ conversationId: s.conversationId, seq: s.ack!.seq })),
+      );
+      const outbox = devices.reduce((n, d) => n + d.outboxSize, 0);
+      const missing = missingDeliveries(allAcks, (c) => devicesOfConversation.get(c) ?? []);
+      if (outbox === 0 && missing === 0) {
+        convergenceMs = Date.now() - lastFaultEnd;
+        break;
+      }
+      if (Date.now() > convergenceDeadline) {
+        log(`[chaos ${elapsed()}] NOT converged: ${outbox} unacked sends, ${missing} deliveries missing`);
+        break;
+      }
+      await sleep(250);
+    }
+    clearInterval(ticker);
+    if (convergenceMs !== null) log(`[chaos ${elapsed()}] converged ${convergenceMs} ms after the last fault`);
+
+    // --- the checker ----------------------------------------------------------------------
+    const db = await readMessages(databaseUrl, Object.keys(members));
+    const deviceLogs = [];
+    for (const d of devices)
+      deviceLogs.push({ userId: d.userId, deviceId: d.deviceId, received: d.received, timeline: await d.timelines() });
+    const report = check({
+      members,
+      devices: deviceLogs,
+      connections: devices.flatMap((d) => d.connections),
+      sends: devices.flatMap((d) => [...d.sends.values()]),
+      db,
+    });
+    const clientErrors: Record<string, number> = {};
+    for (const d of devices) for (const [code, n] of d.errors) clientErrors[code] = (clientErrors[code] ?? 0) + n;
+    const faultsByKind: Record<string, number> = {};
+    for (const f of faults) if (f.endedAtMs !== undefined && !f.error) faultsByKind[f.kind] = (faultsByKind[f.kind] ?? 0) + 1;
+    const failures: string[] = [];
+    if (report.lost > 0) failures.push(`${report.lost} lost`);
+    if (report.duplicated > 0) failures.push(`${report.duplicated} duplicated`);
+    if (report.outOfOrder > 0) failures.push(`${report.outOfOrder} out of order`);
+    if (convergenceMs === null) failures.push('did not converge');
+    else if (convergenceMs > profile.convergenceLimitMs)
+      failures.push(`converged after ${convergenceMs} ms > ${profile.convergenceLimitMs} ms`);
+    const faultErrors = faults.filter((f) => f.error);
+    if (faultErrors.length > 0) failures.push(`${faultErrors.length} faults could not be carried out`);
+    passed = failures.length === 0;
+    const result: ChaosResult = {
+      seed,
+      profile: profile.name,
+      command,
+      passed,
+      failures,
+      durationMs: Date.now() - started,
+      users: users.length,
+      devices: devices.length,
+      conversations: Object.keys(members).length,
+      messagesSent: report.sent,
+      faults,
+      faultsByKind,
+      convergenceMs,
+      sendingAfterLastFaultMs,
+      check: report,
+      clientErrors,
+      failedSends: devices.reduce((n, d) => n + d.failed, 0),
+      logDir,
+      resultFile,
+    };
+    mkdirSync(resultDir, { recursive: true });
+    writeFileSync(resultFile, JSON.stringify(result, null, 2));
+    for (const line of summary(result)) log(line);
+    return result;
+  } finally {
+    for (const d of devices) d.close();
+    await stack.stop().catch((e) => log(`[chaos] stopping the stack: ${String(e)}`));
+    await deps.restoreAll(log);
+    if (passed) await dropRun(databaseUrl, topicPrefix, log);
+    else log(`[chaos] kept database ${databaseUrl} and topics ${topicPrefix}.* for inspection`);
+  }
+}
+
+async function executeFault(e: FaultEvent, stack: LocalStack, devices: SimulatedDevice[]): Promise<void> {
+  const random = prng(e.salt);
+  const pick = (fraction: number) => devices.filter(() => random() < fraction);
+  switch (e.kind) {
+    case 'kill9': {
+      const instance = stack.get(e.service as ServiceName, e.instance);
+      await stack.stopInstance(instance, 'SIGKILL');
+      await sleep(e.downMs);
+      await supervise(stack, instance);
+      return;
+    }
+    case 'rolling':
+      for (const instance of stack.instances.filter((i) => i.name === e.service)) {
+        await stack.stopInstance(instance, 'SIGTERM');
+        await supervise(stack, instance);
+      }
+      return;
+    case 'kafka':
+      if (e.mode === 'kill9') await deps.kafkaKill9();
+      else await deps.kafkaStop();
+      await sleep(e.downMs);
+      await deps.kafkaStart();
+      return;
+    case 'redis-flush':
+      await deps.redisFlushAll();
+      return;
+    case 'redis-restart':
+      await deps.redisStop();
+      await sleep(e.downMs);
+      await deps.redisStart();
+      return;
+    case 'pg-restart':
+      await deps.pgStop();
+      await sleep(e.downMs);
+      await deps.pgStart();
+      return;
+    case 'client-drop': {
+      // Prefer devices with messages in flight: "dropped mid-send".
+      const busy = devices.filter((d) => d.outboxSize > 0);
+      const chosen = new Set([...pick(e.fraction ?? 0.2), ...busy.filter(() => random() < 0.5)]);
+      for (const d of chosen) d.drop();
+      const deadline = Date.now() + 20_000;
+      while ([...chosen].some((d) => !d.ready) && Date.now() < deadline) await sleep(200);
+      return;
+    }
+    case 'no-deliver-ack':
+      for (const d of pick(e.fraction ?? 0.2)) d.suppressDeliverAck(Date.now() + e.downMs);
+      await sleep(e.downMs);
+      return;
+    case 'resend-early':
+      for (const d of pick(e.fraction ?? 0.2)) d.resendEarly(Date.now() + e.downMs);
+      await sleep(e.downMs);
+      return;
+  }
+}
+
+/**
+ * Starts an instance and waits until it is ready, starting it again when it exits on the way
+ * (a service refuses to start while PostgreSQL, Redis or Kafka is down, as it should; a
+ * supervisor such as Kubernetes or systemd restarts it, and so does this one).
+ */
+async function supervise(stack: LocalStack, instance: ServiceInstance): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    stack.spawn(instance);
+    try {
+      await stack.waitReady(instance, 180_000);
+      return;
+    } catch (error) {
+      if (attempt >= 30 || !String(error).includes('exited')) throw error;
+      await sleep(1000);
+    }
+  }
+}
+
+async function readMessages(databaseUrl: string, conversationIds: string[]): Promise<MessageRef[]> {
+  const pg = new Client({ connectionString: databaseUrl });
+  await pg.connect();
+  try {
+    const { rows } = await pg.query<{
+      conversation_id: string;
+      seq: string;
+      message_id: string;
+      sender_id: string;
+      client_msg_id: string;
+    }>(
+      `SELECT conversation_id, seq, message_id, sender_id, client_msg_id FROM messages
+        WHERE conversation_id = ANY($1) ORDER BY conversation_id, seq`,
+      [conversationIds],
+    );
+    return rows.map((r) => ({
+      conversationId: r.conversation_id,
+      seq: Number(r.seq),
+      messageId: r.message_id,
+      senderId: r.sender_id,
+      clientMsgId: r.client_msg_id,
+    }));
+  } finally {
+    await pg.end();
+  }
+}
+
+async function dropRun(databaseUrl: string, topicPrefix: string, log: (line: string) => void): Promise<void> {
+  const admin = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${topicPrefix}.`));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } catch (error) {
+    log(`[chaos] topics of ${topicPrefix} not deleted: ${String(error)}`);
+  } finally {
+    await admin.disconnect();
+  }
+  const url = new URL(databaseUrl);
+  const name = url.pathname.slice(1);
+  url.pathname = '/postgres';
+  const pg = new Client({ connectionString: url.toString() });
+  try {
+    await pg.connect();
+    await pg.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } catch (error) {
+    log(`[chaos] database ${name} not dropped: ${String(error)}`);
+  } finally {
+    await pg.end();
+  }
+}
+
+export function summary(r: ChaosResult): string[] {
+  const c = r.check;
+  const lines = [
+    '',
+    `══ chaos ${r.profile} · seed ${r.seed} · ${r.passed ? 'PASSED' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(0)} s ══`,
+    `  world        ${r.users} users, ${r.devices} devices, ${r.conversations} conversations`,
+    `  messages     ${c.sent} sent, ${c.acked} acked, ${c.stored} stored; unacked but stored ${c.unackedStored}, unacked not stored ${c.unackedNotStored}`,
+    `  faults       ${Object.entries(r.faultsByKind).map(([k, n]) => `${k} ${n}`).join(', ')}` +
+      (r.faults.some((f) => f.error) ? ` (${r.faults.filter((f) => f.error).length} failed to run)` : ''),
+    `  lost         ${c.lost}   (of ${c.deliveriesChecked} deliveries checked)`,
+    `  duplicated   ${c.duplicated}`,
+    `  out of order ${c.outOfOrder}   (${c.orderChecked} per-connection sends checked, ${c.orderSkippedRefused} refused and resent left out)`,
+    `  convergence  ${r.convergenceMs === null ? 'NOT converged' : `${r.convergenceMs} ms after the last fault`}` +
+      (r.sendingAfterLastFaultMs > 0 ? ` (sending went on ${r.sendingAfterLastFaultMs} ms after it)` : ''),
+    `  client errs  ${Object.entries(r.clientErrors).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}; failed sends ${r.failedSends}`,
+    `  result       ${r.resultFile}`,
+    `  replay       ${r.command}`,
+  ];
+  if (r.failures.length > 0) lines.push(`  FAILURES     ${r.failures.join('; ')}`);
+  for (const f of c.findings.slice(0, 20)) lines.push(`    ${f.kind}: ${f.detail}`);
+  return lines;
+}
+
+function parseArgs(argv: string[]): ChaosOptions {
+  const options: ChaosOptions = { profile: 'short' };
+  for (let i = 0; i < argv.length; i++) {
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${argv[i - 1]} needs a value`);
+      return v;
+    };
+    switch (argv[i]) {
+      case '--profile': {
+        const p = value();
+        if (p !== 'short' && p !== 'full') throw new Error(`unknown profile ${p}`);
+        options.profile = p;
+        break;
+      }
+      case '--seed':
+        options.seed = Number(value());
+        break;
+      case '--messages':
+        options.messages = Number(value());
+        break;
+      case '--faults':
+        options.faultsPerKind = Number(value());
+        break;
+      case '--window-ms':
+        options.windowMs = Number(value());
+        break;
+      case '--echo':
+        options.echo = true;
+        break;
+      default:
+        throw new Error(`unknown argument ${argv[i]}`);
+    }
+  }
+  return options;
+}
+
+if (require.main === module) {
+  runChaos(parseArgs(process.argv.slice(2))).then(
+    (r) => process.exit(r.passed ? 0 : 1),
+    (error) => {
+      process.stderr.write(`[chaos] run failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(2);
+    },
+  );
+}
