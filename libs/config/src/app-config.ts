@@ -150,6 +150,12 @@ export class AppConfig {
   @Min(1)
   RATE_LIMIT_CLOSE_AFTER = 200;
 
+  /** Broadcast messages per second per job, so that live traffic keeps its latency. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  BROADCAST_RATE_PER_SEC = 200;
+
   /** Recall allowed this long after sending. */
   @Transform(toInt)
   @IsInt()

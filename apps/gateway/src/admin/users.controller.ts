@@ -53,7 +53,9 @@ export class UsersController {
   @Post(':id/tokens')
   async issueToken(@Param('id') id: string, @Body() dto: IssueTokenDto) {
     await this.requireUser(id);
-    return this.tokens.issue(id, dto.ttlSeconds);
+    // Exactly PROTOCOL §5's answer; the token's jti (for revocation) is in its payload.
+    const { token, expiresAt } = this.tokens.issue(id, dto.ttlSeconds);
+    return { token, expiresAt };
   }
 
   @Get(':id/sessions')
