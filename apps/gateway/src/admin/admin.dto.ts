@@ -51,3 +51,19 @@ export class MessagesQuery {
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) afterSeq?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
 }
+
+export class AdminRecallDto {
+  @Matches(CLIENT_ID_PATTERN, { message: 'clientMsgId must be 1-64 characters of [A-Za-z0-9_-]' })
+  clientMsgId: string;
+  @IsInt() @Min(1) targetSeq: number;
+}
+
+export class PageQuery {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
+  /** The last id of the previous page. */
+  @IsOptional() @Matches(ENTITY_ID_PATTERN, entity) after?: string;
+}
+
+export class ConversationsPageQuery extends PageQuery {
+  @IsOptional() @Matches(ENTITY_ID_PATTERN, entity) memberId?: string;
+}

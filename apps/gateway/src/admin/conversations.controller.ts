@@ -24,7 +24,14 @@ import {
 import { messageFrame } from '@im/protocol';
 import { MembershipService } from '@im/realtime';
 import { AdminGuard } from './admin.guard';
-import { AddMembersDto, CreateConversationDto, MessagesQuery, SystemMessageDto } from './admin.dto';
+import {
+  AddMembersDto,
+  AdminRecallDto,
+  ConversationsPageQuery,
+  CreateConversationDto,
+  MessagesQuery,
+  SystemMessageDto,
+} from './admin.dto';
 import { SystemMessagesService } from './system-messages.service';
 
 @Controller('admin')
@@ -58,6 +65,20 @@ export class ConversationsController {
       return this.view(conversation);
     }
     return this.view(await this.conversations.createGroup(randomUUID(), dto.title ?? null, memberIds));
+  }
+
+  /** Conversations by id (optionally of one member), a page at a time: pass `next` as `after`. */
+  @Get('conversations')
+  async listConversations(@Query() query: ConversationsPageQuery) {
+    const limit = query.limit ?? 100;
+    const ids = await this.conversations.pageIds(query.memberId, query.after, limit);
+    const conversations = await Promise.all(ids.map(async (id) => this.conversations.get(id)));
+    return {
+      conversations: conversations
+        .filter((c) => c !== null)
+        .map((c) => ({ ...this.view(c), lastSeq: c.lastSeq })),
+      next: ids.length === limit ? ids[ids.length - 1] : null,
+    };
   }
 
   @Get('conversations/:id')
@@ -96,6 +117,12 @@ export class ConversationsController {
   @Post('conversations/:id/messages')
   async postSystemMessage(@Param('id') id: string, @Body() dto: SystemMessageDto) {
     return this.systemMessages.post(id, dto.clientMsgId, dto.body);
+  }
+
+  /** An admin recall: any message, no time window; answered like a send once durable. */
+  @Post('conversations/:id/recall')
+  async recall(@Param('id') id: string, @Body() dto: AdminRecallDto) {
+    return this.systemMessages.post(id, dto.clientMsgId, { targetSeq: dto.targetSeq }, 'recall');
   }
 
   @Get('messages/:messageId')

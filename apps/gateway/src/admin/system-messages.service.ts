@@ -4,6 +4,7 @@ import {
   NotFoundException,
   ServiceUnavailableException,
   BadRequestException,
+  ForbiddenException,
 } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { AckFields, ProtocolError, SYSTEM_USER_ID } from '@im/protocol';
@@ -19,21 +20,29 @@ export class SystemMessagesService {
     private readonly config: AppConfig,
   ) {}
 
-  async post(conversationId: string, clientMsgId: string, body: Record<string, unknown>): Promise<AckFields> {
+  async post(
+    conversationId: string,
+    clientMsgId: string,
+    body: Record<string, unknown>,
+    contentType: 'system' | 'recall' = 'system',
+  ): Promise<AckFields> {
     const restId = `rest:${randomUUID()}`;
     const command = {
       conversationId,
       senderId: SYSTEM_USER_ID,
       clientMsgId,
-      contentType: 'system',
+      contentType,
       body,
       origin: { gatewayId: this.registry.gatewayId, connId: restId, deviceId: null },
     };
     try {
       await this.accept.check(command);
     } catch (error) {
-      if (error instanceof ProtocolError && error.code === 'not_found')
-        throw new NotFoundException(error.message);
+      if (error instanceof ProtocolError) {
+        if (error.code === 'not_found') throw new NotFoundException(error.message);
+        if (error.code === 'forbidden') throw new ForbiddenException(error.message);
+        throw new BadRequestException(error.message);
+      }
       throw error;
     }
     const ack = this.registry.waitForAck(restId, this.config.ADMIN_ACK_TIMEOUT_MS);

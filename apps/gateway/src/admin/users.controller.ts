@@ -11,6 +11,7 @@ import {
   NotFoundException,
   Param,
   Post,
+  Query,
   UseGuards,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
@@ -19,7 +20,7 @@ import { CloseCode } from '@im/protocol';
 import { GatewayBus, PresenceStore, REDIS } from '@im/realtime';
 import { TokenService } from '../auth/token.service';
 import { AdminGuard } from './admin.guard';
-import { CreateUserDto, IssueTokenDto } from './admin.dto';
+import { CreateUserDto, IssueTokenDto, PageQuery } from './admin.dto';
 
 @Controller('admin/users')
 @UseGuards(AdminGuard)
@@ -43,6 +44,14 @@ export class UsersController {
     const user = await this.users.create(dto.id ?? randomUUID(), dto.displayName ?? null);
     if (!user) throw new ConflictException(`user ${dto.id} already exists`);
     return user;
+  }
+
+  /** Users by id, a page at a time: pass the returned `next` as `after`. */
+  @Get()
+  async list(@Query() query: PageQuery) {
+    const limit = query.limit ?? 100;
+    const users = await this.users.page(query.after, limit);
+    return { users, next: users.length === limit ? users[users.length - 1].id : null };
   }
 
   @Get(':id')

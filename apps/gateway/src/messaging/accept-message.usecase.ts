@@ -39,6 +39,8 @@ export class AcceptMessageUseCase {
     if (command.senderId === SYSTEM_USER_ID) {
       if (!(await this.conversations.exists(command.conversationId)))
         throw new ProtocolError('not_found', `conversation ${command.conversationId} not found`);
+      // An admin may recall any message, at any time.
+      if (command.contentType === 'recall') await this.checkRecall(command, { admin: true });
       return;
     }
     if (!(await this.membership.isMember(command.conversationId, command.senderId)))
@@ -53,12 +55,13 @@ export class AcceptMessageUseCase {
     return this.producer.publish('inbound', command.conversationId, event);
   }
 
-  private async checkRecall(command: AcceptCommand): Promise<void> {
+  private async checkRecall(command: AcceptCommand, as = { admin: false }): Promise<void> {
     const targetSeq = Number(command.body.targetSeq);
     const target = await this.messages.rawBySeq(command.conversationId, targetSeq);
     if (!target) throw new ProtocolError('not_found', `no message ${targetSeq} in ${command.conversationId}`);
     if (target.content_type === 'recall')
       throw new ProtocolError('bad_request', 'a recall cannot be recalled');
+    if (as.admin) return;
     if (target.sender_id !== command.senderId)
       throw new ProtocolError('forbidden', 'only the sender can recall a message');
     if (Date.now() - target.sent_at.getTime() > this.config.RECALL_WINDOW_SECONDS * 1000)

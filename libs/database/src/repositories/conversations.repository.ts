@@ -82,6 +82,21 @@ export class ConversationsRepository {
       : null;
   }
 
+  /** A page of conversation ids by id, optionally those of one member (keyset pagination). */
+  async pageIds(memberId: string | undefined, after: string | undefined, limit: number): Promise<string[]> {
+    const rows: { id: string }[] = memberId
+      ? await this.db.query(
+          `SELECT conversation_id AS id FROM members WHERE user_id = $1 AND ($2::text IS NULL OR conversation_id > $2)
+           ORDER BY conversation_id LIMIT $3`,
+          [memberId, after ?? null, limit],
+        )
+      : await this.db.query(
+          `SELECT id FROM conversations WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2`,
+          [after ?? null, limit],
+        );
+    return rows.map((r) => r.id);
+  }
+
   async addMembers(id: string, userIds: string[]): Promise<void> {
     await this.db.query(
       `INSERT INTO members (conversation_id, user_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,

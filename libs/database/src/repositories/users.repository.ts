@@ -36,6 +36,15 @@ export class UsersRepository {
     return rows[0] ? toUser(rows[0]) : null;
   }
 
+  /** A page of users by id (keyset: O(page) at any depth). */
+  async page(after: string | undefined, limit: number): Promise<User[]> {
+    const rows: UserRow[] = await this.db.query(
+      `SELECT * FROM users WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2`,
+      [after ?? null, limit],
+    );
+    return rows.map(toUser);
+  }
+
   /** The ids among `ids` that have no user. */
   async missing(ids: string[]): Promise<string[]> {
     const rows: { id: string }[] = await this.db.query(`SELECT id FROM users WHERE id = ANY($1::text[])`, [
