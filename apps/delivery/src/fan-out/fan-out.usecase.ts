@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@im/config';
-import { metrics } from '@im/health';
+import { metrics, stageLatency } from '@im/metrics';
 import { isRejected, PersistedMessage, TopicEvents } from '@im/messaging';
 import { messageFrame, ServerFrame } from '@im/protocol';
 import { GatewayEnvelope, MembershipService } from '@im/realtime';
 import { PendingPushStore } from '../repush/pending-push.store';
-import { PendingPush, repushDelay } from '../repush/repush-schedule';
+import { coverSeq, PendingPush, repushDelay } from '../repush/repush-schedule';
 import { DeviceRouter, DeviceTarget } from './device-router';
 
 const pushes = metrics.counter('im_delivery_pushes_total', 'Messages pushed to online devices');
@@ -52,6 +52,7 @@ export class FanOutUseCase {
           envelope: { kind: 'to_conn', connId: e.origin.connId, frame },
         });
         acks.inc();
+        stageLatency.observe({ stage: 'acked' }, (Date.now() - e.storedAt) / 1000);
       }
       // Push unless this is a client's resend of a message already stored. A replay after a
       // crash (not a retry) is pushed again: the first fan-out may never have happened.
@@ -85,12 +86,11 @@ export class FanOutUseCase {
           // One pending entry per device and conversation covers every seq up to the latest.
           const key = `${userId}|${target.deviceId}|${m.conversationId}`;
           latest.set(key, {
-            fromSeq: latest.get(key)?.fromSeq ?? m.seq,
+            ...coverSeq(latest.get(key), m.seq),
             userId,
             deviceId: target.deviceId,
             connId: target.presence.connId,
             conversationId: m.conversationId,
-            seq: m.seq,
             attempt: 0,
           });
         }
@@ -98,6 +98,8 @@ export class FanOutUseCase {
     }
     await this.router.send(items, direct);
     pushes.inc({}, items.length);
+    const now = Date.now();
+    for (const m of fresh) stageLatency.observe({ stage: 'pushed' }, (now - m.storedAt) / 1000);
     const dueAt = Date.now() + repushDelay(0, this.config.REPUSH_INITIAL_MS, this.config.REPUSH_MAX_MS);
     await this.pending.schedule([...latest.values()].map((push) => ({ push, dueAt })));
   }

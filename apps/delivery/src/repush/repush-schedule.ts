@@ -18,3 +18,14 @@ export interface PendingPush {
   seq: number;
   attempt: number;
 }
+
+/**
+ * Widens a device's pending range to cover one more pushed seq. Seqs of one conversation can
+ * reach delivery out of order within a batch (after a sequencer failover the new owner's
+ * block may interleave with the old owner's, and replays carry their original seq), so the
+ * range is the min and max of what was pushed, never "first seen .. last seen".
+ */
+export function coverSeq(range: { fromSeq: number; seq: number } | undefined, seq: number): { fromSeq: number; seq: number } {
+  if (!range) return { fromSeq: seq, seq };
+  return { fromSeq: Math.min(range.fromSeq, seq), seq: Math.max(range.seq, seq) };
+}

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { MessagesRepository } from '@im/database';
-import { metrics } from '@im/health';
+import { metrics } from '@im/metrics';
 import { messageFrame, ServerFrame } from '@im/protocol';
 import { MembershipService } from '@im/realtime';
 import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
@@ -67,6 +67,8 @@ export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationSh
       // A member removed since the push has lost access to the conversation.
       if (!(await this.membership.isMember(push.conversationId, push.userId))) continue;
       const from = Math.max(cursor, push.fromSeq - 1);
+      // An entry whose range is already covered (or malformed) must not fail the whole round.
+      if (push.seq <= from) continue;
       const page = await this.messages.after(push.conversationId, from, Math.min(push.seq - from, 200));
       for (const m of page.messages) {
         if (m.seq > push.seq) break;
