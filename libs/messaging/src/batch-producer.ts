@@ -3,6 +3,22 @@ import { AppConfig } from '@im/config';
 import { TopicEvents, TopicName } from './events';
 import { topicFor } from './kafka-client';
 
+/**
+ * How many queued records go into the next request: at most `maxCount`, and no more than
+ * `maxBytes` of keys and values, but always at least one (a single record is limited by the
+ * frame size long before the broker's limit).
+ */
+export function requestSize(queue: readonly { key: string; value: string }[], maxCount: number, maxBytes: number): number {
+  let bytes = 0;
+  let n = 0;
+  while (n < queue.length && n < maxCount) {
+    bytes += Buffer.byteLength(queue[n].key) + Buffer.byteLength(queue[n].value);
+    if (n > 0 && bytes > maxBytes) break;
+    n++;
+  }
+  return n;
+}
+
 interface Pending {
   topic: string;
   key: string;
@@ -26,6 +42,12 @@ export class BatchProducer {
     kafka: Kafka,
     private readonly config: AppConfig,
     private readonly maxBatch = 2000,
+    /**
+     * Bytes of keys and values per request. The broker refuses a partition's record batch over
+     * `message.max.bytes` (1 MiB by default) with a non-retriable error, which stopped a storage
+     * consumer for good after a backlog built up during a Kafka restart (found by the chaos suite).
+     */
+    private readonly maxRequestBytes = 512 * 1024,
   ) {
     this.producer = kafka.producer({
       idempotent: true,
@@ -65,7 +87,7 @@ export class BatchProducer {
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
+      const batch = this.queue.splice(0, requestSize(this.queue, this.maxBatch, this.maxRequestBytes));
       const byTopic = new Map<string, { key: string; value: string }[]>();
       for (const p of batch) {
         const list = byTopic.get(p.topic) ?? [];

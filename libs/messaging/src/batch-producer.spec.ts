@@ -1,0 +1,22 @@
+import { requestSize } from './batch-producer';
+
+const record = (bytes: number) => ({ key: 'k', value: 'x'.repeat(bytes - 1) });
+
+describe('requestSize', () => {
+  // Regression (chaos suite): after a Kafka restart a storage instance consumed a backlog of
+  // thousands of messages and published them in one request of up to 2000 records; the broker
+  // refused the >1 MiB record batch (MESSAGE_TOO_LARGE, non-retriable) and the consumer stopped
+  // for good, so those conversations were never acked or delivered again.
+  it('caps a request by bytes as well as by count', () => {
+    const queue = Array.from({ length: 2000 }, () => record(1000));
+    expect(requestSize(queue, 2000, 512 * 1024)).toBe(524);
+    expect(requestSize(queue, 100, 512 * 1024)).toBe(100);
+  });
+  it('takes every record when they fit', () => {
+    expect(requestSize([record(10), record(10)], 2000, 1024)).toBe(2);
+    expect(requestSize([], 2000, 1024)).toBe(0);
+  });
+  it('always takes at least one record, however large', () => {
+    expect(requestSize([record(5000), record(10)], 2000, 1024)).toBe(1);
+  });
+});
