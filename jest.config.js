@@ -1,6 +1,6 @@
 // Two tiers: unit specs beside the code, end-to-end specs under test/ (real services as processes).
 const moduleNameMapper = {
-  '^@im/(config|protocol|messaging|database|idempotency|realtime|health|client-sdk)$': '<rootDir>/libs/$1/src',
+  '^@im/(config|protocol|messaging|database|idempotency|realtime|health|metrics|client-sdk)$': '<rootDir>/libs/$1/src',
   '^@im/client-sdk/(node|testing)$': '<rootDir>/libs/client-sdk/src/$1',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', {}] };
@@ -12,7 +12,7 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       rootDir: __dirname,
-      roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test/chaos'],
+      roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test/chaos', '<rootDir>/docker'],
       testMatch: ['**/*.spec.ts'],
       moduleNameMapper,
       transform,

@@ -1,5 +1,4 @@
 export { HealthModule } from './health.module';
 export { HealthController, HEALTH_CHECKS } from './health.controller';
 export type { DependencyCheck } from './health.controller';
-export { metrics } from './metrics';
 export { bootstrapService } from './bootstrap';

@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { metrics } from './metrics';
+import { metrics } from '@im/metrics';
 
 @Controller('metrics')
 export class MetricsController {

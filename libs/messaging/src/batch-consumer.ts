@@ -1,8 +1,11 @@
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Logger } from '@nestjs/common';
+import { metrics } from '@im/metrics';
 import { AppConfig } from '@im/config';
 import { TopicEvents, TopicName } from './events';
 import { groupFor, topicFor } from './kafka-client';
+
+const lag = metrics.gauge('im_kafka_consumer_lag', 'Messages behind the end of the partition after the last batch');
 
 export interface ConsumedBatch<T extends TopicName> {
   partition: number;
@@ -61,6 +64,7 @@ export class BatchConsumer<T extends TopicName> {
     const events = batch.messages.map((m) => JSON.parse(m.value?.toString() ?? 'null') as TopicEvents[T]);
     // A failing handler throws: kafkajs then retries the same batch, and nothing is committed.
     await this.handle({ partition: batch.partition, events });
+    lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     // Resolving moves kafkajs's fetch position; committing makes it survive a restart.
     payload.resolveOffset(batch.lastOffset());
     const next = (BigInt(batch.lastOffset()) + 1n).toString();

@@ -1,5 +1,11 @@
-/** A minimal Prometheus registry: counters and gauges with labels, rendered as text. */
+/** A small Prometheus registry: counters, gauges and histograms with labels, rendered as text. */
 type Labels = Record<string, string>;
+
+const labelKey = (labels: Labels) =>
+  Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
+    .join(',');
 
 class Series {
   readonly values = new Map<string, number>();
@@ -8,18 +14,12 @@ class Series {
     readonly help: string,
     readonly type: 'counter' | 'gauge',
   ) {}
-  private key(labels: Labels) {
-    return Object.entries(labels)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
-      .join(',');
-  }
   inc(labels: Labels = {}, by = 1) {
-    const k = this.key(labels);
+    const k = labelKey(labels);
     this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
   set(labels: Labels, value: number) {
-    this.values.set(this.key(labels), value);
+    this.values.set(labelKey(labels), value);
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
@@ -28,17 +28,53 @@ class Series {
   }
 }
 
+/** Latency buckets in seconds, from 1 ms to 10 s. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class Histogram {
+  private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: number[] = LATENCY_BUCKETS,
+  ) {}
+  observe(labels: Labels, value: number) {
+    const k = labelKey(labels);
+    let s = this.series.get(k);
+    if (!s) this.series.set(k, (s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
+    this.buckets.forEach((b, i) => {
+      if (value <= b) s.counts[i]++;
+    });
+    s.sum += value;
+    s.count++;
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const [k, s] of this.series) {
+      const sep = k ? ',' : '';
+      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket{${k}${sep}le="${b}"} ${s.counts[i]}`));
+      lines.push(`${this.name}_bucket{${k}${sep}le="+Inf"} ${s.count}`);
+      lines.push(`${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`);
+      lines.push(`${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
+    }
+    return lines.join('\n');
+  }
+}
+
 class Registry {
-  private readonly series = new Map<string, Series>();
-  counter(name: string, help: string) {
-    return this.get(name, help, 'counter');
+  private readonly series = new Map<string, Series | Histogram>();
+  counter(name: string, help: string): Series {
+    return this.get(name, () => new Series(name, help, 'counter')) as Series;
   }
-  gauge(name: string, help: string) {
-    return this.get(name, help, 'gauge');
+  gauge(name: string, help: string): Series {
+    return this.get(name, () => new Series(name, help, 'gauge')) as Series;
   }
-  private get(name: string, help: string, type: 'counter' | 'gauge') {
+  histogram(name: string, help: string): Histogram {
+    return this.get(name, () => new Histogram(name, help)) as Histogram;
+  }
+  private get(name: string, make: () => Series | Histogram) {
     let s = this.series.get(name);
-    if (!s) this.series.set(name, (s = new Series(name, help, type)));
+    if (!s) this.series.set(name, (s = make()));
     return s;
   }
   render(): string {
@@ -47,3 +83,9 @@ class Registry {
 }
 
 export const metrics = new Registry();
+
+/**
+ * Time between the stages of a message's life, in seconds: accepted (gateway) → sequenced
+ * → stored → acked → delivered. Each service observes the stages it sees end.
+ */
+export const stageLatency = metrics.histogram('im_message_stage_seconds', 'Time from the previous stage, by stage');

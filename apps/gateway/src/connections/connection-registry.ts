@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '@im/config';
-import { metrics } from '@im/health';
+import { metrics } from '@im/metrics';
 import { CloseCode, ServerFrame } from '@im/protocol';
 import { createRedis, GatewayBus, GatewayEnvelope, PresenceStore, REDIS } from '@im/realtime';
 import { ClientConnection, deviceKey } from './client-connection';

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@im/config';
-import { metrics } from '@im/health';
+import { metrics } from '@im/metrics';
 import { BatchProducer } from '@im/messaging';
 import {
   ClientFrame,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '@im/config';
-import { metrics } from '@im/health';
+import { metrics } from '@im/metrics';
 import { REDIS } from '@im/realtime';
 import { ClientConnection } from '../connections/client-connection';
 import { AbuseMeter, TokenBucket, userRateKey } from './rate-limit';

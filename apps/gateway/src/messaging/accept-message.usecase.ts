@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { ConversationsRepository, MessagesRepository } from '@im/database';
-import { metrics } from '@im/health';
+import { metrics } from '@im/metrics';
 import { BatchProducer, InboundMessage, Origin } from '@im/messaging';
 import { ProtocolError, SYSTEM_USER_ID } from '@im/protocol';
 import { MembershipService } from '@im/realtime';

@@ -5,7 +5,7 @@ import { AppConfig } from '@im/config';
 import { Assignment, IdempotencyGuard, idempotencyKey } from '@im/idempotency';
 import { BatchProducer, InboundMessage, SequencedMessage } from '@im/messaging';
 import { REDIS } from '@im/realtime';
-import { metrics } from '@im/health';
+import { metrics, stageLatency } from '@im/metrics';
 import { SeqAllocator } from './seq-allocator';
 import { SeqBlockRepository } from './seq-block.repository';
 
@@ -70,6 +70,7 @@ export class SequenceBatchUseCase {
       output.map((event) => ({ key: event.conversationId, event })),
     );
     sequenced.inc({}, fresh.length);
+    for (const m of output) if (!m.retry) stageLatency.observe({ stage: 'sequenced' }, (m.sentAt - m.acceptedAt) / 1000);
     return output;
   }
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BatchProducer, SequencedMessage, TopicEvents } from '@im/messaging';
-import { metrics } from '@im/health';
+import { metrics, stageLatency } from '@im/metrics';
 import { MessageStoreRepository } from './message-store.repository';
 
 const stored = metrics.counter('im_storage_messages_total', 'Messages by outcome of their write');
@@ -42,6 +42,7 @@ export class PersistBatchUseCase {
         };
       }
       stored.inc({ outcome: inserted ? 'inserted' : 'replay' });
+      if (inserted) stageLatency.observe({ stage: 'stored' }, (storedAt - m.sentAt) / 1000);
       return {
         key: m.conversationId,
         event: {

@@ -1,0 +1,1 @@
+export { metrics, stageLatency, Histogram, LATENCY_BUCKETS } from './metrics';
