@@ -3,6 +3,7 @@
  * tests and the benchmarks). Expects a built tree (`npm run build`) and a running broker.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 
@@ -46,11 +47,13 @@ export class LocalStack {
   readonly instances: ServiceInstance[] = [];
 
   constructor(private readonly options: StackOptions) {
+    // Unique per stack: two stacks of one process must not share gateway channels in Redis.
+    const stackId = randomBytes(3).toString('hex');
     let port = options.basePort;
     for (const name of SERVICES) {
       const count = options.instances?.[name] ?? 1;
       for (let index = 0; index < count; index++) {
-        this.instances.push({ name, index, port: port++, instanceId: `${name}-${index}-${process.pid}` });
+        this.instances.push({ name, index, port: port++, instanceId: `${name}-${index}-${stackId}` });
       }
     }
     mkdirSync(options.logDir, { recursive: true });

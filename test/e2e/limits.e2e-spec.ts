@@ -25,7 +25,7 @@ describe('limits and origin checks at the gateway', () => {
   };
   const stack = new LocalStack({
     env,
-    basePort: 7000 + Math.floor(Math.random() * 200) * 10,
+    basePort: 7000 + Math.floor(Math.random() * 100) * 10,
     logDir: join(ROOT, '.local', 'logs', run),
     instances: { sequencer: 0, storage: 0, delivery: 0 },
   });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalStack, ROOT } from '../../docker/local/stack';
-import { STACK_INFO_FILE, StackInfo } from './stack-info';
+import { stackInfoFile, StackInfo } from './stack-info';
 
 export interface E2eRun {
   stack: LocalStack;
@@ -40,7 +40,7 @@ export default async function globalSetup(): Promise<void> {
   const logDir = join(ROOT, '.local', 'logs', `e2e-${run}`);
   const stack = new LocalStack({
     env,
-    basePort: 5000 + Math.floor(Math.random() * 400) * 10,
+    basePort: 5000 + Math.floor(Math.random() * 100) * 10, // 5000-5990: other suites use other ranges
     logDir,
     instances: { gateway: 2 },
   });
@@ -70,6 +70,9 @@ export default async function globalSetup(): Promise<void> {
     })),
   };
   mkdirSync(join(ROOT, '.local'), { recursive: true });
-  writeFileSync(STACK_INFO_FILE, JSON.stringify(info, null, 2));
+  const file = stackInfoFile();
+  writeFileSync(file, JSON.stringify(info, null, 2));
+  // Test workers inherit the environment of this (the jest parent) process.
+  process.env.E2E_STACK_INFO = file;
   (globalThis as { __E2E__?: E2eRun }).__E2E__ = { stack, databaseUrl, topicPrefix: env.KAFKA_TOPIC_PREFIX };
 }

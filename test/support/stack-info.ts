@@ -14,6 +14,8 @@ export interface StackInfo {
   services: { name: string; index: number; port: number; pid: number }[];
 }
 
-export const STACK_INFO_FILE = join(__dirname, '..', '..', '.local', 'e2e-stack.json');
+/** One file per test run (named by the jest process), so that concurrent runs never mix stacks. */
+export const stackInfoFile = (pid = process.pid) => join(__dirname, '..', '..', '.local', `e2e-stack-${pid}.json`);
 
-export const readStackInfo = (): StackInfo => JSON.parse(readFileSync(STACK_INFO_FILE, 'utf8')) as StackInfo;
+export const readStackInfo = (): StackInfo =>
+  JSON.parse(readFileSync(process.env.E2E_STACK_INFO ?? stackInfoFile(), 'utf8')) as StackInfo;

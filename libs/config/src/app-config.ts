@@ -186,6 +186,10 @@ export class AppConfig {
   @IsIn(['0', '1'])
   STOP_ON_STDIN_CLOSE: '0' | '1' = '0';
 
+  /** `json` (one object per line) or `text`; JSON by default in production. */
+  @IsOptional() @IsIn(['json', 'text'])
+  LOG_FORMAT?: 'json' | 'text';
+
   @IsIn(['error', 'warn', 'log', 'debug'])
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' = 'log';
 }

@@ -6,6 +6,7 @@ import { ConversationsRepository } from './repositories/conversations.repository
 import { CursorsRepository } from './repositories/cursors.repository';
 import { MessagesRepository } from './repositories/messages.repository';
 import { UsersRepository } from './repositories/users.repository';
+import { TraceRepository } from './repositories/trace.repository';
 
 @Injectable()
 export class DatabaseHealth {
@@ -45,6 +46,7 @@ class DatabaseLifecycle implements OnApplicationShutdown {
     ConversationsRepository,
     MessagesRepository,
     CursorsRepository,
+    TraceRepository,
   ],
   exports: [
     DataSource,
@@ -53,6 +55,7 @@ class DatabaseLifecycle implements OnApplicationShutdown {
     ConversationsRepository,
     MessagesRepository,
     CursorsRepository,
+    TraceRepository,
   ],
 })
 export class DatabaseModule {}

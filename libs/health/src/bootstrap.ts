@@ -1,6 +1,7 @@
 import { INestApplication, Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppConfig, ConfigError, loadConfig } from '@im/config';
+import { JsonLogger } from './json-logger';
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug'];
 
@@ -24,7 +25,9 @@ export async function bootstrapService(
     }
     throw error;
   }
-  const logger = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1);
+  const levels = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1);
+  const json = (config.LOG_FORMAT ?? (config.NODE_ENV === 'production' ? 'json' : 'text')) === 'json';
+  const logger = json ? new JsonLogger(name, config.INSTANCE_ID, levels) : levels;
   const app = await NestFactory.create(rootModule as never, { logger, bufferLogs: false });
   // Exit 0 after the hooks ran: consumers stopped, work finished, offsets committed, disconnected.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });

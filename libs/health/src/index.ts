@@ -2,3 +2,4 @@ export { HealthModule } from './health.module';
 export { HealthController, HEALTH_CHECKS } from './health.controller';
 export type { DependencyCheck } from './health.controller';
 export { bootstrapService } from './bootstrap';
+export { JsonLogger } from './json-logger';

@@ -19,6 +19,7 @@ import {
   ConversationsRepository,
   CursorsRepository,
   MessagesRepository,
+  TraceRepository,
   UsersRepository,
 } from '@im/database';
 import { messageFrame } from '@im/protocol';
@@ -46,6 +47,7 @@ export class ConversationsController {
     private readonly cursors: CursorsRepository,
     private readonly membership: MembershipService,
     private readonly systemMessages: SystemMessagesService,
+    private readonly traces: TraceRepository,
   ) {}
 
   @Post('conversations')
@@ -123,6 +125,14 @@ export class ConversationsController {
   @Post('conversations/:id/recall')
   async recall(@Param('id') id: string, @Body() dto: AdminRecallDto) {
     return this.systemMessages.post(id, dto.clientMsgId, { targetSeq: dto.targetSeq }, 'recall');
+  }
+
+  /** The message's lifecycle: the time of each stage, per-device delivery and per-member read. */
+  @Get('messages/:messageId/trace')
+  async trace(@Param('messageId') messageId: string) {
+    const trace = /^[0-9a-f-]{36}$/i.test(messageId) ? await this.traces.trace(messageId) : null;
+    if (!trace) throw new NotFoundException(`message ${messageId} not found`);
+    return trace;
   }
 
   @Get('messages/:messageId')

@@ -23,9 +23,10 @@ export class MessageStoreRepository {
     if (messages.length === 0) return [];
     return this.db.transaction(async (tx) => {
       const inserted: { conversation_id: string; seq: string }[] = await tx.query(
-        `INSERT INTO messages (conversation_id, seq, message_id, sender_id, client_msg_id, content_type, body, sent_at)
+        `INSERT INTO messages (conversation_id, seq, message_id, sender_id, client_msg_id, content_type, body, sent_at,
+                               accepted_at)
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
-                              $8::timestamptz[])
+                              $8::timestamptz[], $9::timestamptz[])
          ON CONFLICT DO NOTHING
          RETURNING conversation_id, seq`,
         [
@@ -37,6 +38,7 @@ export class MessageStoreRepository {
           messages.map((m) => m.contentType),
           messages.map((m) => JSON.stringify(m.body)),
           messages.map((m) => new Date(m.sentAt)),
+          messages.map((m) => new Date(m.acceptedAt)),
         ],
       );
       const insertedKeys = new Set(inserted.map((r) => `${r.conversation_id}|${r.seq}`));
