@@ -44,6 +44,17 @@ describe('parseClientFrame', () => {
     }
   });
 
+  it('rejects prototype-named fields like any unknown field', () => {
+    for (const text of [
+      '{"type":"ping","__proto__":{}}',
+      '{"type":"ping","constructor":1}',
+      '{"type":"ping","prototype":{}}',
+    ]) {
+      const result = parseClientFrame(text, 1024);
+      expect(result).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    }
+  });
+
   it('answers an oversized body with too_large and keeps the ref', () => {
     const result = parse({ ...send, contentType: 'custom', body: { blob: 'x'.repeat(33 * 1024) } });
     expect(result).toMatchObject({ ok: false, ref: 'c1', error: { code: 'too_large' } });

@@ -37,6 +37,12 @@ export function parseClientFrame(text: string, maxBodyBytes: number): FrameParse
   }
   const object = raw as Record<string, unknown>;
   const ref = refOf(object);
+  // JSON.parse makes these own keys, but class-transformer skips them, so whitelisting would not see them.
+  const poisoned = Object.keys(object).find(
+    (k) => k === '__proto__' || k === 'constructor' || k === 'prototype',
+  );
+  if (poisoned)
+    return { ok: false, ref, error: new ProtocolError('bad_request', `unknown field ${poisoned}`) };
   const type = object.type;
   if (typeof type !== 'string' || !Object.hasOwn(CLIENT_FRAME_CLASSES, type)) {
     return {

@@ -34,6 +34,7 @@ export class SystemMessagesService {
       contentType,
       body,
       origin: { gatewayId: this.registry.gatewayId, connId: restId, deviceId: null },
+      admin: true as const,
     };
     try {
       await this.accept.check(command);

@@ -5,6 +5,7 @@ import {
   ConflictException,
   Controller,
   Delete,
+  ForbiddenException,
   Get,
   HttpCode,
   Inject,
@@ -16,7 +17,7 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { UsersRepository } from '@im/database';
-import { CloseCode } from '@im/protocol';
+import { CloseCode, SYSTEM_USER_ID } from '@im/protocol';
 import { GatewayBus, PresenceStore, REDIS } from '@im/realtime';
 import { TokenService } from '../auth/token.service';
 import { AdminGuard } from './admin.guard';
@@ -62,6 +63,7 @@ export class UsersController {
   @Post(':id/tokens')
   async issueToken(@Param('id') id: string, @Body() dto: IssueTokenDto) {
     await this.requireUser(id);
+    if (id === SYSTEM_USER_ID) throw new ForbiddenException('the system identity has no user tokens');
     // Exactly PROTOCOL §5's answer; the token's jti (for revocation) is in its payload.
     const { token, expiresAt } = this.tokens.issue(id, dto.ttlSeconds);
     return { token, expiresAt };

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
 import { WebSocketServer, WebSocket, RawData } from 'ws';
 import { AppConfig } from '@im/config';
-import { CLIENT_ID_PATTERN } from '@im/protocol';
+import { CLIENT_ID_PATTERN, SYSTEM_USER_ID } from '@im/protocol';
 import { TokenService } from '../auth/token.service';
 import { FrameRouter } from '../frames/frame-router';
 import { ClientConnection } from './client-connection';
@@ -56,7 +56,8 @@ export class WsEndpoint {
     const header = req.headers.authorization;
     const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     const identity = this.tokens.verify(bearer ?? url.searchParams.get('token'));
-    if (!identity) return reject(socket, 401, 'missing, invalid or expired token');
+    if (!identity || identity.userId === SYSTEM_USER_ID)
+      return reject(socket, 401, 'missing, invalid or expired token');
     const deviceId = url.searchParams.get('deviceId') ?? '';
     if (!CLIENT_ID_PATTERN.test(deviceId))
       return reject(socket, 400, 'deviceId must be 1-64 characters of [A-Za-z0-9_-]');

@@ -18,6 +18,8 @@ export interface AcceptCommand {
   contentType: string;
   body: Record<string, unknown>;
   origin: Origin;
+  /** Set only by the admin API: a system message or an admin recall. Never from a client frame. */
+  admin?: true;
 }
 
 /**
@@ -36,13 +38,16 @@ export class AcceptMessageUseCase {
   ) {}
 
   async check(command: AcceptCommand): Promise<void> {
-    if (command.senderId === SYSTEM_USER_ID) {
+    if (command.admin) {
       if (!(await this.conversations.exists(command.conversationId)))
         throw new ProtocolError('not_found', `conversation ${command.conversationId} not found`);
       // An admin may recall any message, at any time.
       if (command.contentType === 'recall') await this.checkRecall(command, { admin: true });
       return;
     }
+    // The reserved system identity only ever speaks through the admin API.
+    if (command.senderId === SYSTEM_USER_ID)
+      throw new ProtocolError('forbidden', 'the system identity cannot send from a client connection');
     if (!(await this.membership.isMember(command.conversationId, command.senderId)))
       throw new ProtocolError('forbidden', `not a member of conversation ${command.conversationId}`);
     if (command.contentType === 'recall') await this.checkRecall(command);
