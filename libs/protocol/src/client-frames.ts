@@ -1,6 +1,9 @@
 import { Allow, IsDefined, IsIn, IsInt, IsObject, IsOptional, Matches, Max, Min } from 'class-validator';
 import { CLIENT_ID_PATTERN, ENTITY_ID_PATTERN } from './identifiers';
 
+/** Seqs are PostgreSQL bigints handled as JS numbers: anything above this is refused at the edge. */
+export const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
 export const SEND_CONTENT_TYPES = ['text', 'image', 'file', 'custom'] as const;
 export type SendContentType = (typeof SEND_CONTENT_TYPES)[number];
 
@@ -25,19 +28,19 @@ export class RecallFrame extends Frame {
   declare type: 'recall';
   @Matches(CLIENT_ID_PATTERN, clientId('clientMsgId')) clientMsgId: string;
   @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
-  @IsInt() @Min(1) targetSeq: number;
+  @IsInt() @Min(1) @Max(MAX_SEQ) targetSeq: number;
 }
 
 export class DeliverAckFrame extends Frame {
   declare type: 'deliver_ack';
   @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
-  @IsInt() @Min(0) seq: number;
+  @IsInt() @Min(0) @Max(MAX_SEQ) seq: number;
 }
 
 export class ReadFrame extends Frame {
   declare type: 'read';
   @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
-  @IsInt() @Min(0) seq: number;
+  @IsInt() @Min(0) @Max(MAX_SEQ) seq: number;
 }
 
 export class SyncFrame extends Frame {
@@ -52,8 +55,8 @@ export class HistoryFrame extends Frame {
   declare type: 'history';
   @Matches(CLIENT_ID_PATTERN, clientId('reqId')) reqId: string;
   @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
-  @IsOptional() @IsInt() @Min(0) afterSeq?: number;
-  @IsOptional() @IsInt() @Min(1) beforeSeq?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(MAX_SEQ) afterSeq?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_SEQ) beforeSeq?: number;
   @IsOptional() @IsInt() @Min(1) @Max(200) limit?: number;
 }
 

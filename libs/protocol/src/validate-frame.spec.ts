@@ -44,6 +44,31 @@ describe('parseClientFrame', () => {
     }
   });
 
+  it('refuses bodies PostgreSQL cannot store: NUL, lone surrogates, absurd nesting', () => {
+    const nested: Record<string, unknown> = {};
+    let cursor = nested;
+    for (let i = 0; i < 100; i++) cursor = (cursor.n = {});
+    for (const body of [
+      { text: 'a\u0000b' },
+      { text: 'x', k: ['\ud800'] },
+      { text: 'x', ['\udc00']: 1 },
+      { text: 'x', nested },
+    ]) {
+      const result = parse({ ...send, body });
+      expect(result).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    }
+  });
+
+  it('refuses seqs beyond the safe integer range', () => {
+    expect(parse({ type: 'read', conversationId: 'c', seq: 1e300 })).toMatchObject({ ok: false });
+    expect(
+      parse({ type: 'recall', clientMsgId: 'x', conversationId: 'c', targetSeq: 2 ** 60 }),
+    ).toMatchObject({ ok: false });
+    expect(parse({ type: 'history', reqId: 'r', conversationId: 'c', afterSeq: 2 ** 63 })).toMatchObject({
+      ok: false,
+    });
+  });
+
   it('rejects prototype-named fields like any unknown field', () => {
     for (const text of [
       '{"type":"ping","__proto__":{}}',

@@ -65,12 +65,44 @@ export function parseClientFrame(text: string, maxBodyBytes: number): FrameParse
   return { ok: true, frame };
 }
 
+/**
+ * PostgreSQL's jsonb refuses NUL characters and lone UTF-16 surrogates: such a body would be
+ * accepted into Kafka and then fail storage forever, so it is refused at the edge.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function findUnstorableString(value: unknown, depth = 0): string | undefined {
+  if (depth > 64) return 'nesting deeper than 64 levels';
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) return 'a NUL character';
+    if (LONE_SURROGATE.test(value)) return 'a lone UTF-16 surrogate';
+    return undefined;
+  }
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = findUnstorableString(item, depth + 1);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = findUnstorableString(key, depth + 1) ?? findUnstorableString(item, depth + 1);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 function checkFrameRules(frame: ClientFrame, maxBodyBytes: number): ProtocolError | undefined {
   switch (frame.type) {
     case 'send': {
       const size = Buffer.byteLength(JSON.stringify(frame.body));
       if (size > maxBodyBytes)
         return new ProtocolError('too_large', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
+      const unstorable = findUnstorableString(frame.body);
+      if (unstorable !== undefined)
+        return new ProtocolError('bad_request', `body contains ${unstorable}, which cannot be stored`);
       if (frame.contentType === 'text') {
         const text = frame.body.text;
         if (typeof text !== 'string' || text.length === 0)
