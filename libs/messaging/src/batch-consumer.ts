@@ -18,21 +18,25 @@ export interface ConsumedBatch<T extends TopicName> {
  * crash before the commit replays the batch, so every handler is idempotent.
  */
 export class BatchConsumer<T extends TopicName> {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private readonly logger: Logger;
   private running = false;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly config: AppConfig,
-    service: string,
+    private readonly service: string,
     private readonly topic: T,
     private readonly handle: (batch: ConsumedBatch<T>) => Promise<void>,
     private readonly onRebalance?: () => void,
   ) {
     this.logger = new Logger(`${service}:${topic}`);
-    this.consumer = kafka.consumer({
-      groupId: groupFor(config, `${service}.${topic}`),
+    this.consumer = this.create();
+  }
+
+  private create(): Consumer {
+    const consumer = this.kafka.consumer({
+      groupId: groupFor(this.config, `${this.service}.${this.topic}`),
       sessionTimeout: 15000,
       heartbeatInterval: 1000,
       rebalanceTimeout: 20000,
@@ -40,9 +44,24 @@ export class BatchConsumer<T extends TopicName> {
       allowAutoTopicCreation: false,
       retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 20 },
     });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.onRebalance?.());
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
+    consumer.on(consumer.events.GROUP_JOIN, () => this.onRebalance?.());
+    consumer.on(consumer.events.CRASH, (e) => {
       this.logger.error(`consumer crashed: ${String(e.payload.error)}; restart=${e.payload.restart}`);
+      // kafkajs gives up on errors it does not retry; a consumer that stopped for good would
+      // leave its partitions unserved while the service looks healthy. Start a new one.
+      if (!e.payload.restart && this.running) setTimeout(() => void this.restart(consumer), 2000);
+    });
+    return consumer;
+  }
+
+  private async restart(crashed: Consumer): Promise<void> {
+    if (!this.running || crashed !== this.consumer) return;
+    this.logger.warn('restarting the consumer after a fatal crash');
+    await crashed.disconnect().catch(() => undefined);
+    this.consumer = this.create();
+    await this.start().catch((error) => {
+      this.logger.error(`consumer restart failed: ${String(error)}; trying again`);
+      setTimeout(() => void this.restart(this.consumer), 5000);
     });
   }
 

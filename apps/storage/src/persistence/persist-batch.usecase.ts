@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BatchProducer, SequencedMessage, TopicEvents } from '@im/messaging';
 import { metrics, stageLatency } from '@im/metrics';
-import { MessageStoreRepository } from './message-store.repository';
+import { MessageStoreRepository, StoredOutcome } from './message-store.repository';
 
 const stored = metrics.counter('im_storage_messages_total', 'Messages by outcome of their write');
 
@@ -18,11 +18,53 @@ export class PersistBatchUseCase {
     private readonly producer: BatchProducer,
   ) {}
 
+  /**
+   * A row PostgreSQL refuses as data (SQLSTATE class 22, e.g. a character jsonb cannot hold)
+   * would fail its batch forever and block the partition: bisect the batch down to the bad
+   * rows and store everything else. Any other error (a connection, a restart) is thrown, so
+   * the batch is retried as a whole.
+   */
+  async storeIsolatingBadRows(
+    messages: SequencedMessage[],
+  ): Promise<(StoredOutcome & { unstorable?: string })[]> {
+    try {
+      return await this.store.storeBatch(messages);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== 'string' || !code.startsWith('22')) throw error;
+      if (messages.length === 1)
+        return [{ row: null, inserted: false, unstorable: `${code} ${String(error)}` }];
+      const half = Math.ceil(messages.length / 2);
+      return [
+        ...(await this.storeIsolatingBadRows(messages.slice(0, half))),
+        ...(await this.storeIsolatingBadRows(messages.slice(half))),
+      ];
+    }
+  }
+
   async execute(messages: SequencedMessage[]): Promise<void> {
-    const outcomes = await this.store.storeBatch(messages);
+    const outcomes = await this.storeIsolatingBadRows(messages);
     const storedAt = Date.now();
     const events = messages.map((m, i): { key: string; event: TopicEvents['persisted'] } => {
       const { row, inserted } = outcomes[i];
+      if (outcomes[i].unstorable) {
+        // PostgreSQL refuses this one row's data: answer the sender, keep the partition moving.
+        this.logger.error(
+          `message not storable: ${outcomes[i].unstorable} ${JSON.stringify({ conversationId: m.conversationId, seq: m.seq, clientMsgId: m.clientMsgId })}`,
+        );
+        stored.inc({ outcome: 'unstorable' });
+        return {
+          key: m.conversationId,
+          event: {
+            rejected: true,
+            conversationId: m.conversationId,
+            clientMsgId: m.clientMsgId,
+            origin: m.origin,
+            code: 'bad_request',
+            message: 'the message cannot be stored',
+          },
+        };
+      }
       if (!row) {
         // Only possible if a seq was handed out twice: never ack, never drop silently.
         this.logger.error(
