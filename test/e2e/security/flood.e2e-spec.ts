@@ -251,6 +251,10 @@ describe('security: floods, oversized and malformed frames (shared stack)', () =
       `{"type":"send","clientMsgId":"m1","conversationId":"${conversationId}","contentType":"text","body":{"text":"x"},"body2":1}`,
       '{"type":"send","clientMsgId":"m2","conversationId":"c","contentType":"text","body":[]}',
       '{"type":"history","reqId":"h","conversationId":"c"}',
+      // null is no number: with or without it, history lacks exactly one of afterSeq/beforeSeq.
+      `{"type":"history","reqId":"hn1","conversationId":"${conversationId}","afterSeq":null}`,
+      `{"type":"history","reqId":"hn2","conversationId":"${conversationId}","beforeSeq":null}`,
+      `{"type":"read","conversationId":"${conversationId}","seq":null}`,
       '{"type":"read","conversationId":"c","seq":1e400}',
       '{"type":"read","conversationId":"c","seq":-0.5}',
       '\u00ff\u00fe',
