@@ -273,6 +273,27 @@ describe('security: floods, oversized and malformed frames (shared stack)', () =
     expect(client.closeCode).toBeUndefined();
   });
 
+  it('takes null in an optional field as absent or refuses it, never as an internal error', async () => {
+    const [u, v] = [await ctx.newUser('nulls'), await ctx.newUser('nulls-peer')];
+    const conversationId = await ctx.newConversation([u, v]);
+    const client = await ctx.connect(u);
+    const cases: [Frame, string[]][] = [
+      [{ type: 'sync', reqId: 'n-cursors', cursors: null }, ['sync_result', 'bad_request']],
+      [{ type: 'sync', reqId: 'n-limit', limit: null }, ['sync_result', 'bad_request']],
+      [
+        { type: 'history', reqId: 'n-hlimit', conversationId, afterSeq: 0, limit: null },
+        ['history_result', 'bad_request'],
+      ],
+    ];
+    const wrong: string[] = [];
+    for (const [frame, allowed] of cases) {
+      const answer = await client.request(frame, 10_000);
+      const outcome = answer.type === 'error' ? (answer.code as string) : answer.type;
+      if (!allowed.includes(outcome)) wrong.push(`${JSON.stringify(frame)} → ${JSON.stringify(answer)}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('rejects prototype-named unknown fields (__proto__, constructor, prototype) like any unknown field', async () => {
     const [u, v] = [await ctx.newUser('proto'), await ctx.newUser('proto-peer')];
     const conversationId = await ctx.newConversation([u, v]);
