@@ -47,7 +47,7 @@ describe('parseClientFrame', () => {
   it('refuses bodies PostgreSQL cannot store: NUL, lone surrogates, absurd nesting', () => {
     const nested: Record<string, unknown> = {};
     let cursor = nested;
-    for (let i = 0; i < 100; i++) cursor = (cursor.n = {});
+    for (let i = 0; i < 100; i++) cursor = cursor.n = {};
     for (const body of [
       { text: 'a\u0000b' },
       { text: 'x', k: ['\ud800'] },
@@ -57,6 +57,24 @@ describe('parseClientFrame', () => {
       const result = parse({ ...send, body });
       expect(result).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     }
+  });
+
+  it('refuses deep nesting without overflowing the stack, anywhere in the frame', () => {
+    const deep = '['.repeat(20000) + ']'.repeat(20000);
+    for (const text of [
+      `{"type":"ping","x":${deep}}`,
+      `{"type":"send","clientMsgId":"a","conversationId":"c","contentType":"custom","body":{"d":${deep}}}`,
+    ]) {
+      expect(parseClientFrame(text, 64 * 1024)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    }
+  });
+
+  it('refuses null for optional fields', () => {
+    expect(parse({ type: 'history', reqId: 'r', conversationId: 'c', afterSeq: null })).toMatchObject({
+      ok: false,
+      ref: 'r',
+    });
+    expect(parse({ type: 'sync', reqId: 'r', limit: null })).toMatchObject({ ok: false });
   });
 
   it('refuses seqs beyond the safe integer range', () => {

@@ -4,6 +4,23 @@ import { CLIENT_FRAME_CLASSES, ClientFrame, ClientFrameType } from './client-fra
 import { ENTITY_ID_PATTERN } from './identifiers';
 import { ProtocolError } from './errors';
 
+const MAX_NESTING = 32;
+
+/** Depth of nested arrays and objects, counted without recursion; stops once past `limit`. */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    const level = depth + 1;
+    if (level > deepest) deepest = level;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, level]);
+  }
+  return deepest;
+}
+
 export type FrameParseResult =
   { ok: true; frame: ClientFrame } | { ok: false; ref?: string; error: ProtocolError };
 
@@ -37,6 +54,16 @@ export function parseClientFrame(text: string, maxBodyBytes: number): FrameParse
   }
   const object = raw as Record<string, unknown>;
   const ref = refOf(object);
+  // Checked before any recursive library sees the frame: deep nesting must not overflow the stack.
+  if (nestingDepth(object, MAX_NESTING) > MAX_NESTING)
+    return {
+      ok: false,
+      ref,
+      error: new ProtocolError('bad_request', `frame is nested deeper than ${MAX_NESTING} levels`),
+    };
+  const nullField = Object.keys(object).find((k) => object[k] === null);
+  if (nullField)
+    return { ok: false, ref, error: new ProtocolError('bad_request', `${nullField} must not be null`) };
   // JSON.parse makes these own keys, but class-transformer skips them, so whitelisting would not see them.
   const poisoned = Object.keys(object).find(
     (k) => k === '__proto__' || k === 'constructor' || k === 'prototype',

@@ -83,9 +83,13 @@ export class WsEndpoint {
         : Buffer.isBuffer(data)
           ? data.toString('utf8')
           : Buffer.concat(toBuffers(data)).toString('utf8');
-      void ready.then(() =>
-        text === null ? this.router.handleBinary(conn) : this.router.handleText(conn, text),
-      );
+      ready
+        .then(() => (text === null ? this.router.handleBinary(conn) : this.router.handleText(conn, text)))
+        .catch((error) => {
+          // Whatever a frame does, it must not take the gateway (and every other connection) down.
+          this.logger.error(`frame of ${conn.key} failed: ${String(error)}`);
+          conn.send({ type: 'error', code: 'internal', message: 'the frame could not be handled' });
+        });
     });
     ws.on('close', () => {
       conn.closed = true;
