@@ -79,7 +79,7 @@ async function flood(
   }
   await waitFor(settled, 'every flooded send to be answered or the flooder closed', 60_000);
   // Late duplicates would show up now.
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
 
   // Every send answered at most once, and exactly once unless the connection was closed for abuse.
   const closed = flooder.closeCode;
@@ -99,13 +99,17 @@ async function flood(
     }
   }
   expect(problems).toEqual([]);
-  expect(acks.size).toBeGreaterThan(0);
+  // Without a close every send was answered: the ones within the limits were acked.
+  if (closed === undefined) expect(acks.size).toBeGreaterThan(0);
   // Acks of one connection come in the order of its sends (G3).
   const ackedSeqs = ids.filter((id) => acks.has(id)).map((id) => acks.get(id)!.seq as number);
   expect(isStrictlyIncreasing(ackedSeqs)).toBe(true);
 
   // What is stored: nothing twice, every ack as acked, nothing refused, in the order sent.
   const messages = await stored(ctx, floodConversation);
+  // The sends within the limits got through, even if their acks were lost in a 4429 close.
+  expect(messages.length).toBeGreaterThanOrEqual(acks.size);
+  expect(messages.length).toBeGreaterThan(0);
   const duplicates = [...countBy(messages.map((m) => m.clientMsgId as string))].filter(([, n]) => n > 1);
   expect(duplicates).toEqual([]);
   expect(messages.every((m) => index.has(m.clientMsgId as string) && m.senderId === a.id)).toBe(true);
@@ -118,23 +122,22 @@ async function flood(
     });
   expect([...refused].filter((id) => byId.has(id))).toEqual([]);
   expect(isStrictlyIncreasing(messages.map((m) => index.get(m.clientMsgId as string)!))).toBe(true);
-  // The recipient gets every acked message.
-  await peer
-    .collect(
-      (f) => f.type === 'message' && f.conversationId === floodConversation && acks.has(f.clientMsgId),
-      acks.size,
-      30_000,
-    )
-    .catch(() => undefined);
-  const pushed = new Set(peer.messages(floodConversation).map((m) => m.clientMsgId as string));
+  // The recipient gets every acked message (re-pushes may repeat some: count distinct ones).
+  const pushedIds = () => new Set(peer.messages(floodConversation).map((m) => m.clientMsgId as string));
+  await waitFor(
+    () => [...acks.keys()].every((id) => pushedIds().has(id)),
+    'every acked message pushed',
+    30_000,
+    100,
+  ).catch(() => undefined);
+  const pushed = pushedIds();
   expect([...acks.keys()].filter((id) => !pushed.has(id))).toEqual([]);
 
   // The calm user lost nothing: all acked in order, all received in order.
   expect(isStrictlyIncreasing(calmAcks.map((x) => x.seq as number))).toBe(true);
-  await calmPeer.collect(
-    (f) => f.type === 'message' && f.conversationId === calmConversation,
-    calmAcks.length,
-    20_000,
+  const calmSeqs = () => new Set(calmPeer.messages(calmConversation).map((m) => m.seq as number));
+  await waitFor(() => calmSeqs().size >= calmAcks.length, 'the calm messages to arrive', 20_000, 100).catch(
+    () => undefined,
   );
   const received = [
     ...new Map(calmPeer.messages(calmConversation).map((m) => [m.seq as number, m])).values(),
