@@ -98,6 +98,9 @@ async function main() {
     DATABASE_URL: `postgres://postgres@127.0.0.1:5432/im_bench_${run}`,
     KAFKA_TOPIC_PREFIX: `bench-${run}`,
     LOG_LEVEL: 'warn',
+    // Measures the pipeline, not the abuse limits.
+    RATE_LIMIT_CONNECTION_PER_SEC: '100000',
+    RATE_LIMIT_USER_PER_SEC: '100000',
   };
   const stack = new LocalStack({ env, basePort: 4600, logDir: join(ROOT, '.local', 'logs', `bench-${run}`) });
   console.log('starting the stack ...');
