@@ -16,7 +16,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import WebSocket, { WebSocketServer } from 'ws';
 import { LocalStack, ROOT } from '../../docker/local/stack';
-import { TestContext, TestUser } from '../support/context';
+import { contextForStack, TestContext, TestUser } from '../support/context';
 import { TestClient } from '../support/test-client';
 
 const arg = (name: string, fallback: number) => {
@@ -391,17 +391,7 @@ async function main() {
   log(`[bench] starting the stack ...`);
   await stack.start();
   const pids = stack.instances.map((i) => i.process!.pid!);
-  const ctx = new TestContext({
-    gateways: stack.gatewayUrls(),
-    adminToken: env.ADMIN_TOKEN,
-    jwtSecret: env.JWT_SECRET,
-    jwtAudience: 'im',
-    jwtIssuer: 'im-backend',
-    databaseUrl: env.DATABASE_URL,
-    redisUrl: 'redis://127.0.0.1:6379',
-    heartbeatMs: 25000,
-    services: [],
-  });
+  const ctx = contextForStack(stack, env);
   const steps: StepResult[] = [];
   let idleBytes = 0;
   let ceilings: Record<string, number> = {};

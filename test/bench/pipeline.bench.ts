@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalStack, ROOT } from '../../docker/local/stack';
-import { TestContext } from '../support/context';
+import { contextForStack, TestContext } from '../support/context';
 import { TestClient } from '../support/test-client';
 
 interface Scenario {
@@ -27,9 +27,17 @@ interface Result extends Scenario {
   maxMs: number;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-async function runSender(client: TestClient, conversationId: string, count: number, window: number, latencies: number[], progress: { acked: number }) {
+async function runSender(
+  client: TestClient,
+  conversationId: string,
+  count: number,
+  window: number,
+  latencies: number[],
+  progress: { acked: number },
+) {
   const sentAt = new Map<string, number>();
   let next = 0;
   let acked = 0;
@@ -38,12 +46,23 @@ async function runSender(client: TestClient, conversationId: string, count: numb
       while (next < count && next - acked < window) {
         const id = randomUUID();
         sentAt.set(id, performance.now());
-        client.sendRaw({ type: 'send', clientMsgId: id, conversationId, contentType: 'text', body: { text: `m${next}` } });
+        client.sendRaw({
+          type: 'send',
+          clientMsgId: id,
+          conversationId,
+          contentType: 'text',
+          body: { text: `m${next}` },
+        });
         next++;
       }
     };
     client.ws.on('message', (data: Buffer) => {
-      const frame = JSON.parse(data.toString('utf8')) as { type: string; clientMsgId?: string; ref?: string; code?: string };
+      const frame = JSON.parse(data.toString('utf8')) as {
+        type: string;
+        clientMsgId?: string;
+        ref?: string;
+        code?: string;
+      };
       if (frame.type === 'error') return reject(new Error(`error frame ${JSON.stringify(frame)}`));
       if (frame.type !== 'ack' || !frame.clientMsgId) return;
       const start = sentAt.get(frame.clientMsgId);
@@ -70,9 +89,16 @@ async function runScenario(ctx: TestContext, scenario: Scenario): Promise<Result
   const latencies: number[] = [];
   const progress = { acked: 0 };
   const total = scenario.senders * scenario.messagesPerSender;
-  const ticker = setInterval(() => process.stdout.write(`\r  ${scenario.name}: ${progress.acked}/${total} acked`), 1000);
+  const ticker = setInterval(
+    () => process.stdout.write(`\r  ${scenario.name}: ${progress.acked}/${total} acked`),
+    1000,
+  );
   const started = performance.now();
-  await Promise.all(pairs.map((p) => runSender(p.client, p.conversationId, scenario.messagesPerSender, scenario.window, latencies, progress)));
+  await Promise.all(
+    pairs.map((p) =>
+      runSender(p.client, p.conversationId, scenario.messagesPerSender, scenario.window, latencies, progress),
+    ),
+  );
   const seconds = (performance.now() - started) / 1000;
   clearInterval(ticker);
   process.stdout.write(`\r  ${scenario.name}: ${total}/${total} acked          \n`);
@@ -105,22 +131,22 @@ async function main() {
   const stack = new LocalStack({ env, basePort: 4600, logDir: join(ROOT, '.local', 'logs', `bench-${run}`) });
   console.log('starting the stack ...');
   await stack.start();
-  const ctx = new TestContext({
-    gateways: stack.gatewayUrls(),
-    adminToken: env.ADMIN_TOKEN,
-    jwtSecret: env.JWT_SECRET,
-    jwtAudience: 'im',
-    jwtIssuer: 'im-backend',
-    databaseUrl: env.DATABASE_URL,
-    redisUrl: 'redis://127.0.0.1:6379',
-    heartbeatMs: 25000,
-    services: [],
-  });
+  const ctx = contextForStack(stack, env);
   const scenarios: Scenario[] = [
     { name: 'warm-up', senders: 5, messagesPerSender: 200, window: 20 },
     { name: '1 in flight', senders: 1, messagesPerSender: 300, window: 1 },
-    { name: '1 sender', senders: 1, messagesPerSender: Number(process.env.BENCH_MESSAGES ?? 10000), window: 100 },
-    { name: '50 senders', senders: 50, messagesPerSender: Math.ceil(Number(process.env.BENCH_MESSAGES ?? 10000) * 2 / 50), window: 20 },
+    {
+      name: '1 sender',
+      senders: 1,
+      messagesPerSender: Number(process.env.BENCH_MESSAGES ?? 10000),
+      window: 100,
+    },
+    {
+      name: '50 senders',
+      senders: 50,
+      messagesPerSender: Math.ceil((Number(process.env.BENCH_MESSAGES ?? 10000) * 2) / 50),
+      window: 20,
+    },
   ];
   const results: Result[] = [];
   try {
@@ -138,7 +164,10 @@ async function main() {
   }
   const out = join(ROOT, '.local', 'bench');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'pipeline.json'), JSON.stringify({ at: new Date().toISOString(), results: shown }, null, 2));
+  writeFileSync(
+    join(out, 'pipeline.json'),
+    JSON.stringify({ at: new Date().toISOString(), results: shown }, null, 2),
+  );
   console.log(`\nwritten ${join(out, 'pipeline.json')}`);
   process.exit(0);
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { LocalStack, ROOT } from '../../docker/local/stack';
-import { TestContext } from '../support/context';
+import { contextForStack, TestContext } from '../support/context';
 import { upgradeStatus } from '../support/helpers';
 
 /**
@@ -33,17 +33,7 @@ describe('limits and origin checks at the gateway', () => {
 
   beforeAll(async () => {
     await stack.start();
-    ctx = new TestContext({
-      gateways: stack.gatewayUrls(),
-      adminToken: env.ADMIN_TOKEN,
-      jwtSecret: env.JWT_SECRET,
-      jwtAudience: 'im',
-      jwtIssuer: 'im-backend',
-      databaseUrl: env.DATABASE_URL,
-      redisUrl: 'redis://127.0.0.1:6379',
-      heartbeatMs: 25000,
-      services: [],
-    });
+    ctx = contextForStack(stack, env);
   });
 
   afterAll(async () => {

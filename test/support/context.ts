@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { LocalStack } from '../../docker/local/stack';
 import { readStackInfo, StackInfo } from './stack-info';
 import { TestClient } from './test-client';
 
@@ -88,4 +89,27 @@ export function setup(): TestContext {
   const ctx = new TestContext(readStackInfo());
   afterAll(() => ctx.closeAll());
   return ctx;
+}
+
+/** A context over a stack a spec or benchmark started itself (HS256 secrets from its env). */
+export function contextForStack(
+  stack: LocalStack,
+  env: { ADMIN_TOKEN: string; JWT_SECRET: string; DATABASE_URL: string },
+) {
+  return new TestContext({
+    gateways: stack.gatewayUrls(),
+    adminToken: env.ADMIN_TOKEN,
+    jwtSecret: env.JWT_SECRET,
+    jwtAudience: 'im',
+    jwtIssuer: 'im-backend',
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: 'redis://127.0.0.1:6379',
+    heartbeatMs: 25000,
+    services: stack.instances.map((i) => ({
+      name: i.name,
+      index: i.index,
+      port: i.port,
+      pid: i.process?.pid ?? 0,
+    })),
+  });
 }

@@ -5,6 +5,26 @@ import { MessageStoreRepository, StoredOutcome } from './message-store.repositor
 
 const stored = metrics.counter('im_storage_messages_total', 'Messages by outcome of their write');
 
+const describe = (m: SequencedMessage) =>
+  JSON.stringify({ conversationId: m.conversationId, seq: m.seq, clientMsgId: m.clientMsgId });
+
+/** The persisted-topic answer for a message that was not stored: its sender gets an error. */
+const rejection = (
+  m: SequencedMessage,
+  code: 'bad_request' | 'unavailable',
+  message: string,
+): { key: string; event: TopicEvents['persisted'] } => ({
+  key: m.conversationId,
+  event: {
+    rejected: true,
+    conversationId: m.conversationId,
+    clientMsgId: m.clientMsgId,
+    origin: m.origin,
+    code,
+    message,
+  },
+});
+
 /**
  * Makes a batch of sequenced messages durable, then tells delivery (and through it the
  * sender's gateway) what PostgreSQL now holds for each of them.
@@ -49,39 +69,15 @@ export class PersistBatchUseCase {
       const { row, inserted } = outcomes[i];
       if (outcomes[i].unstorable) {
         // PostgreSQL refuses this one row's data: answer the sender, keep the partition moving.
-        this.logger.error(
-          `message not storable: ${outcomes[i].unstorable} ${JSON.stringify({ conversationId: m.conversationId, seq: m.seq, clientMsgId: m.clientMsgId })}`,
-        );
+        this.logger.error(`message not storable: ${outcomes[i].unstorable} ${describe(m)}`);
         stored.inc({ outcome: 'unstorable' });
-        return {
-          key: m.conversationId,
-          event: {
-            rejected: true,
-            conversationId: m.conversationId,
-            clientMsgId: m.clientMsgId,
-            origin: m.origin,
-            code: 'bad_request',
-            message: 'the message cannot be stored',
-          },
-        };
+        return rejection(m, 'bad_request', 'the message cannot be stored');
       }
       if (!row) {
         // Only possible if a seq was handed out twice: never ack, never drop silently.
-        this.logger.error(
-          `seq ${m.seq} of ${m.conversationId} is taken by another message; ${m.clientMsgId} not stored`,
-        );
+        this.logger.error(`seq taken by another message; not stored ${describe(m)}`);
         stored.inc({ outcome: 'conflict' });
-        return {
-          key: m.conversationId,
-          event: {
-            rejected: true,
-            conversationId: m.conversationId,
-            clientMsgId: m.clientMsgId,
-            origin: m.origin,
-            code: 'unavailable',
-            message: 'could not store the message; retry',
-          },
-        };
+        return rejection(m, 'unavailable', 'could not store the message; retry');
       }
       stored.inc({ outcome: inserted ? 'inserted' : 'replay' });
       if (inserted) stageLatency.observe({ stage: 'stored' }, (storedAt - m.sentAt) / 1000);
