@@ -5,7 +5,10 @@ import { AppConfig } from '@im/config';
 import { TopicEvents, TopicName } from './events';
 import { groupFor, topicFor } from './kafka-client';
 
-const lag = metrics.gauge('im_kafka_consumer_lag', 'Messages behind the end of the partition after the last batch');
+const lag = metrics.gauge(
+  'im_kafka_consumer_lag',
+  'Messages behind the end of the partition after the last batch',
+);
 
 export interface ConsumedBatch<T extends TopicName> {
   partition: number;
@@ -65,7 +68,25 @@ export class BatchConsumer<T extends TopicName> {
     });
   }
 
-  async start(): Promise<void> {
+  /**
+   * Joins the group, retrying for a while: at start-up the topics may have just been created
+   * by another service and have no leader yet, or the broker may be restarting.
+   */
+  async start(deadline = Date.now() + 120_000): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        this.logger.warn(`could not start consuming (attempt ${attempt}): ${String(error)}; retrying`);
+        await this.consumer.disconnect().catch(() => undefined);
+        this.consumer = this.create();
+        await new Promise((r) => setTimeout(r, Math.min(5000, 500 * attempt)));
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: topicFor(this.config, this.topic), fromBeginning: true });
     this.running = true;

@@ -8,7 +8,11 @@ import { topicFor } from './kafka-client';
  * `maxBytes` of keys and values, but always at least one (a single record is limited by the
  * frame size long before the broker's limit).
  */
-export function requestSize(queue: readonly { key: string; value: string }[], maxCount: number, maxBytes: number): number {
+export function requestSize(
+  queue: readonly { key: string; value: string }[],
+  maxCount: number,
+  maxBytes: number,
+): number {
   let bytes = 0;
   let n = 0;
   while (n < queue.length && n < maxCount) {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { AppConfig } from '@im/config';
 import { createKafka } from './kafka-client';
@@ -36,9 +36,20 @@ class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
     private readonly health: KafkaHealth,
   ) {}
 
+  /** Retries for a while: replicas start together, and the broker may still be starting. */
   async onModuleInit() {
-    await ensureTopics(this.kafka, this.config);
-    await this.producer.connect();
+    const deadline = Date.now() + 120_000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ensureTopics(this.kafka, this.config);
+        await this.producer.connect();
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        new Logger('kafka').warn(`Kafka not ready (attempt ${attempt}): ${String(error)}; retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 500 * attempt)));
+      }
+    }
   }
 
   // Runs after consumers stopped (they stop in beforeApplicationShutdown), so the
