@@ -13,7 +13,12 @@ const lag = metrics.gauge(
 export interface ConsumedBatch<T extends TopicName> {
   partition: number;
   events: TopicEvents[T][];
+  /** True once a rebalance gave this partition to another consumer: stop before side effects. */
+  isStale: () => boolean;
 }
+
+/** A handler returns 'abandoned' to leave the batch uncommitted for the partition's new owner. */
+export type BatchOutcome = void | 'abandoned';
 
 /**
  * Consumes one topic in batches, one partition's batch at a time per partition, and commits
@@ -30,7 +35,7 @@ export class BatchConsumer<T extends TopicName> {
     private readonly config: AppConfig,
     private readonly service: string,
     private readonly topic: T,
-    private readonly handle: (batch: ConsumedBatch<T>) => Promise<void>,
+    private readonly handle: (batch: ConsumedBatch<T>) => Promise<BatchOutcome>,
     private readonly onRebalance?: () => void,
   ) {
     this.logger = new Logger(`${service}:${topic}`);
@@ -103,7 +108,12 @@ export class BatchConsumer<T extends TopicName> {
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const events = batch.messages.map((m) => JSON.parse(m.value?.toString() ?? 'null') as TopicEvents[T]);
     // A failing handler throws: kafkajs then retries the same batch, and nothing is committed.
-    await this.handle({ partition: batch.partition, events });
+    const outcome = await this.handle({
+      partition: batch.partition,
+      events,
+      isStale: () => payload.isStale(),
+    });
+    if (outcome === 'abandoned') return;
     lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     // Resolving moves kafkajs's fetch position; committing makes it survive a restart.
     payload.resolveOffset(batch.lastOffset());

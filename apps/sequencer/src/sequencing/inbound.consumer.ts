@@ -15,7 +15,8 @@ export class InboundConsumer implements OnApplicationBootstrap, BeforeApplicatio
       config,
       'sequencer',
       'inbound',
-      async ({ events }) => void (await useCase.execute(events)),
+      async ({ events, isStale }) =>
+        (await useCase.execute(events, isStale)) === 'abandoned' ? 'abandoned' : undefined,
       // Partitions may have moved: blocks held in memory are no longer ours to use.
       () => useCase.allocator.reset(),
     );

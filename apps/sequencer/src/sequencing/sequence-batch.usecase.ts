@@ -34,7 +34,15 @@ export class SequenceBatchUseCase {
     this.guard = new IdempotencyGuard(redis);
   }
 
-  async execute(inbound: InboundMessage[]): Promise<SequencedMessage[]> {
+  /**
+   * `isStale` says the partition moved to another sequencer during a rebalance. Its new owner
+   * numbers from a newer block; if both claimed the same messages' keys in turn, a connection's
+   * later message could get the lower seq. So a stale batch is abandoned before it claims.
+   */
+  async execute(
+    inbound: InboundMessage[],
+    isStale: () => boolean = () => false,
+  ): Promise<SequencedMessage[] | 'abandoned'> {
     const keys = inbound.map((m) => idempotencyKey(m.conversationId, m.senderId, m.clientMsgId));
     const known = await this.guard.lookup(keys);
     const assigned = new Map<string, Assignment>();
@@ -56,6 +64,7 @@ export class SequenceBatchUseCase {
       assigned.set(key, assignment);
       fresh.push({ key, assignment });
     }
+    if (isStale()) return 'abandoned';
     // If another instance claimed a key meanwhile (a rebalance), its assignment wins.
     const winners = await this.guard.claim(fresh);
     fresh.forEach((f, i) => assigned.set(f.key, winners[i]));
@@ -70,7 +79,8 @@ export class SequenceBatchUseCase {
       output.map((event) => ({ key: event.conversationId, event })),
     );
     sequenced.inc({}, fresh.length);
-    for (const m of output) if (!m.retry) stageLatency.observe({ stage: 'sequenced' }, (m.sentAt - m.acceptedAt) / 1000);
+    for (const m of output)
+      if (!m.retry) stageLatency.observe({ stage: 'sequenced' }, (m.sentAt - m.acceptedAt) / 1000);
     return output;
   }
 
