@@ -6,6 +6,7 @@ const moduleNameMapper = {
 const transform = { '^.+\\.ts$': ['ts-jest', {}] };
 module.exports = {
   testTimeout: 60000,
+  testSequencer: '<rootDir>/test/support/test-sequencer.js',
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
     {
