@@ -22,11 +22,12 @@ export interface BroadcastStatus {
   failed: number;
 }
 
+// Job ids are UUIDs; the running set is namespaced per deployment (its Kafka topic prefix),
+// so that two deployments sharing a Redis never resume each other's jobs.
 const key = (id: string) => `broadcast:${id}`;
 const doneKey = (id: string) => `broadcast:${id}:done`;
 const failedKey = (id: string) => `broadcast:${id}:failed`;
 const leaseKey = (id: string) => `broadcast:${id}:lease`;
-const RUNNING = 'broadcasts:running';
 const KEEP_SECONDS = 7 * 24 * 3600;
 const LEASE_SECONDS = 15;
 /** Few at a time and at a capped rate, so that live traffic keeps its latency. */
@@ -43,6 +44,7 @@ export class BroadcastService implements OnApplicationBootstrap, BeforeApplicati
   private readonly logger = new Logger('broadcast');
   private readonly active = new Set<string>();
   private stopping = false;
+  private readonly running: string;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -51,7 +53,9 @@ export class BroadcastService implements OnApplicationBootstrap, BeforeApplicati
     private readonly conversations: ConversationsRepository,
     private readonly systemMessages: SystemMessagesService,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.running = `broadcasts:running:${config.KAFKA_TOPIC_PREFIX}`;
+  }
 
   onApplicationBootstrap() {
     // Pick up jobs whose gateway went away.
@@ -74,7 +78,7 @@ export class BroadcastService implements OnApplicationBootstrap, BeforeApplicati
         body: JSON.stringify(body),
       })
       .expire(key(id), KEEP_SECONDS)
-      .sadd(RUNNING, id)
+      .sadd(this.running, id)
       .exec();
     this.launch(id);
     return id;
@@ -91,7 +95,7 @@ export class BroadcastService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private async resumeOrphans(): Promise<void> {
-    for (const id of await this.redis.smembers(RUNNING)) {
+    for (const id of await this.redis.smembers(this.running)) {
       if (!this.active.has(id) && !(await this.redis.exists(leaseKey(id)))) this.launch(id);
     }
   }
@@ -136,7 +140,7 @@ export class BroadcastService implements OnApplicationBootstrap, BeforeApplicati
       await this.redis
         .multi()
         .hset(key(id), 'state', 'done')
-        .srem(RUNNING, id)
+        .srem(this.running, id)
         .expire(doneKey(id), KEEP_SECONDS)
         .expire(failedKey(id), KEEP_SECONDS)
         .exec();
