@@ -1,8 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { Client } from 'pg';
-import { LocalStack, ROOT } from '../../docker/local/stack';
-import { contextForStack, TestContext } from '../support/context';
+import { TestContext } from '../support/context';
+import { ownStack } from '../support/own-stack';
 import { waitFor } from '../support/helpers';
 
 /**
@@ -10,37 +7,20 @@ import { waitFor } from '../support/helpers';
  * after a restart) resumes it, and every user gets the message once.
  */
 describe('broadcast resumed after its gateway is killed', () => {
-  const run = `bc${Date.now().toString(36)}`;
-  const env = {
-    NODE_ENV: 'test',
-    ADMIN_TOKEN: randomBytes(24).toString('hex'),
-    JWT_SECRET: randomBytes(24).toString('hex'),
-    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/im_${run}`,
-    KAFKA_TOPIC_PREFIX: run,
-    KAFKA_PARTITIONS: '2',
-    BROADCAST_RATE_PER_SEC: '10',
-  };
-  const stack = new LocalStack({
-    env,
-    basePort: 8000 + Math.floor(Math.random() * 50) * 10,
-    logDir: join(ROOT, '.local', 'logs', run),
-    instances: { gateway: 2 },
-  });
+  const own = ownStack(
+    'bc',
+    8000 + Math.floor(Math.random() * 50) * 10,
+    { KAFKA_PARTITIONS: '2', BROADCAST_RATE_PER_SEC: '10' },
+    { gateway: 2 },
+  );
+  const stack = own.stack;
   let ctx: TestContext;
 
   beforeAll(async () => {
-    await stack.start();
-    ctx = contextForStack(stack, env);
+    await own.start();
+    ctx = own.ctx;
   });
-
-  afterAll(async () => {
-    ctx?.closeAll();
-    await stack.stop();
-    const pg = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-    await pg.connect();
-    await pg.query(`DROP DATABASE IF EXISTS "im_${run}" WITH (FORCE)`);
-    await pg.end();
-  });
+  afterAll(() => own.stop());
 
   it('finishes with every user sent exactly once', async () => {
     const users = [];

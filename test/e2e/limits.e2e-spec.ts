@@ -1,8 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { Client } from 'pg';
-import { LocalStack, ROOT } from '../../docker/local/stack';
-import { contextForStack, TestContext } from '../support/context';
+import { TestContext } from '../support/context';
+import { ownStack } from '../support/own-stack';
 import { upgradeStatus } from '../support/helpers';
 
 /**
@@ -10,40 +7,25 @@ import { upgradeStatus } from '../support/helpers';
  * with small limits (the shared stack runs with generous ones).
  */
 describe('limits and origin checks at the gateway', () => {
-  const run = `lim${Date.now().toString(36)}`;
-  const env = {
-    NODE_ENV: 'test',
-    ADMIN_TOKEN: randomBytes(24).toString('hex'),
-    JWT_SECRET: randomBytes(24).toString('hex'),
-    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/im_${run}`,
-    KAFKA_TOPIC_PREFIX: run,
-    ALLOWED_ORIGINS: 'https://chat.example.com,http://localhost:8080',
-    MAX_CONNECTIONS_PER_USER: '2',
-    RATE_LIMIT_CONNECTION_PER_SEC: '5',
-    RATE_LIMIT_USER_PER_SEC: '8',
-    RATE_LIMIT_CLOSE_AFTER: '30',
-  };
-  const stack = new LocalStack({
-    env,
-    basePort: 7000 + Math.floor(Math.random() * 100) * 10,
-    logDir: join(ROOT, '.local', 'logs', run),
-    instances: { sequencer: 0, storage: 0, delivery: 0 },
-  });
+  const own = ownStack(
+    'lim',
+    7000 + Math.floor(Math.random() * 100) * 10,
+    {
+      ALLOWED_ORIGINS: 'https://chat.example.com,http://localhost:8080',
+      MAX_CONNECTIONS_PER_USER: '2',
+      RATE_LIMIT_CONNECTION_PER_SEC: '5',
+      RATE_LIMIT_USER_PER_SEC: '8',
+      RATE_LIMIT_CLOSE_AFTER: '30',
+    },
+    { sequencer: 0, storage: 0, delivery: 0 },
+  );
   let ctx: TestContext;
 
   beforeAll(async () => {
-    await stack.start();
-    ctx = contextForStack(stack, env);
+    await own.start();
+    ctx = own.ctx;
   });
-
-  afterAll(async () => {
-    ctx?.closeAll();
-    await stack.stop();
-    const pg = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-    await pg.connect();
-    await pg.query(`DROP DATABASE IF EXISTS "im_${run}" WITH (FORCE)`);
-    await pg.end();
-  });
+  afterAll(() => own.stop());
 
   it('refuses a browser upgrade from an origin that is not allowed (403) and accepts allowed ones', async () => {
     const user = await ctx.newUser();
