@@ -10,9 +10,17 @@ export interface Assignment {
 /** Kept well past the client's resend horizon (PROTOCOL §7: about 5 minutes). */
 export const IDEMPOTENCY_TTL_SECONDS = 48 * 3600;
 
+/**
+ * How long a conversation's high-water seq is remembered after its last message. When it has
+ * expired (or Redis lost it), the next claim asks for a fresh block: a gap, never a reorder.
+ */
+export const HIGH_WATER_TTL_SECONDS = 30 * 24 * 3600;
+
 export const idempotencyKey = (conversationId: string, senderId: string, clientMsgId: string) =>
   // Ids cannot contain '|' (PROTOCOL §3), so the key is unambiguous.
   `idem:${conversationId}|${senderId}|${clientMsgId}`;
+
+export const highWaterKey = (conversationId: string) => `seqhw:${conversationId}`;
 
 const encode = (a: Assignment) => `${a.seq}|${a.messageId}|${a.sentAt}`;
 export const decodeAssignment = (value: string): Assignment => {
@@ -20,22 +28,91 @@ export const decodeAssignment = (value: string): Assignment => {
   return { seq: Number(seq), messageId, sentAt: Number(sentAt) };
 };
 
-// SET NX, or the value that is already there: one round trip, no race.
+/** One conversation's part of a claim. */
+export interface ConversationClaim {
+  conversationId: string;
+  /**
+   * True when every block these seqs come from was reserved after this conversation's
+   * high-water mark was found missing (or is the conversation's first block ever), so they
+   * are above every seq any instance handed out before.
+   */
+  freshBlock: boolean;
+  entries: { key: string; assignment: Assignment }[];
+}
+
+export interface ClaimResult {
+  /** Per key of the conversations that were not fenced: the assignment that wins. */
+  winners: Map<string, Assignment>;
+  /** Conversations for which nothing was written: they need a new block (see `claim`). */
+  fenced: Set<string>;
+}
+
+/*
+ * One script, so no other sequencer's claim interleaves with ours; all or nothing per conversation.
+ * KEYS: per conversation its high-water key, then its entries' idempotency keys.
+ * ARGV: ttl, hwTtl, conversation count, then per conversation: entry count, fresh flag,
+ *       then per entry: encoded assignment, seq.
+ * Per conversation, the lowest seq we would newly hand out (keys not yet claimed) is fenced:
+ * it must be above the high-water mark or, with no mark, come from a fresh block. A fenced
+ * conversation writes nothing. Returns {fenced count, fenced indexes…, then per entry of the
+ * other conversations the existing value or ''}.
+ */
 const CLAIM_SCRIPT = `
-local ok = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
-if ok then return false end
-return redis.call('GET', KEYS[1])`;
+local ttl, hwTtl, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local k, a = 1, 4
+local fenced, out = {}, {}
+for c = 1, n do
+  local hwKey = KEYS[k]
+  local count, fresh = tonumber(ARGV[a]), ARGV[a + 1]
+  k, a = k + 1, a + 2
+  local entries, lowest, top, topText = {}, nil, nil, nil
+  for e = 1, count do
+    local key, value, seq = KEYS[k], ARGV[a], tonumber(ARGV[a + 1])
+    local existing = redis.call('GET', key)
+    entries[e] = { key, value, existing }
+    if not existing then
+      if lowest == nil or seq < lowest then lowest = seq end
+      if top == nil or seq > top then top, topText = seq, ARGV[a + 1] end
+    end
+    k, a = k + 1, a + 2
+  end
+  local hw = redis.call('GET', hwKey)
+  if lowest ~= nil and ((hw and lowest <= tonumber(hw)) or (not hw and fresh ~= '1')) then
+    fenced[#fenced + 1] = c
+  else
+    for e = 1, count do
+      if entries[e][3] then
+        out[#out + 1] = entries[e][3]
+      else
+        redis.call('SET', entries[e][1], entries[e][2], 'EX', ttl)
+        out[#out + 1] = ''
+      end
+    end
+    if top ~= nil then redis.call('SET', hwKey, topText, 'EX', hwTtl) end
+  end
+end
+local reply = { #fenced }
+for i = 1, #fenced do reply[#reply + 1] = fenced[i] end
+for i = 1, #out do reply[#reply + 1] = out[i] end
+return reply`;
 
 /**
- * The fast path of exactly-once sequencing. Redis remembers the assignment of every
- * clientMsgId; when Redis has forgotten (flush, restart), the unique constraint
- * (conversation_id, sender_id, client_msg_id) in PostgreSQL is the backstop: storage
- * answers a conflicting insert with the original seq and messageId.
+ * The fast path of exactly-once sequencing, and the fence that keeps seqs in claim order.
+ *
+ * Redis remembers the assignment of every clientMsgId; when Redis has forgotten (flush,
+ * restart), the unique constraint (conversation_id, sender_id, client_msg_id) in PostgreSQL
+ * is the backstop: storage answers a conflicting insert with the original seq and messageId.
+ *
+ * During a rebalance two sequencers can briefly work on one conversation, each from its own
+ * block. Each conversation's high-water mark (the highest seq claimed) makes sure a claim only
+ * ever hands out seqs above everything claimed before, so a connection's later message can
+ * never get the lower seq (found by the chaos suite when claims were per key).
  */
 export class IdempotencyGuard {
   constructor(
     private readonly redis: Redis,
     private readonly ttlSeconds = IDEMPOTENCY_TTL_SECONDS,
+    private readonly highWaterTtlSeconds = HIGH_WATER_TTL_SECONDS,
   ) {}
 
   /** The earlier assignment of each key, or null. */
@@ -46,18 +123,41 @@ export class IdempotencyGuard {
   }
 
   /**
-   * Records each assignment unless the key already has one; returns, per entry, the
-   * assignment that wins (the existing one if another sequencer got there first).
+   * Records each assignment unless its key already has one, atomically per conversation.
+   * The winners are the existing assignments where another sequencer got there first, ours
+   * elsewhere. A conversation whose new seqs are not above its high-water mark (another
+   * instance moved on), or whose mark is missing while its block is not fresh, is fenced:
+   * nothing of it is written, and it must be numbered again from a new block.
    */
-  async claim(entries: { key: string; assignment: Assignment }[]): Promise<Assignment[]> {
-    if (entries.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const e of entries) pipeline.eval(CLAIM_SCRIPT, 1, e.key, encode(e.assignment), this.ttlSeconds);
-    const results = (await pipeline.exec()) ?? [];
-    return entries.map((e, i) => {
-      const [error, existing] = results[i] ?? [new Error('no reply'), null];
-      if (error) throw error;
-      return typeof existing === 'string' ? decodeAssignment(existing) : e.assignment;
-    });
+  async claim(conversations: ConversationClaim[]): Promise<ClaimResult> {
+    const claims = conversations.filter((c) => c.entries.length > 0);
+    const winners = new Map<string, Assignment>();
+    const fenced = new Set<string>();
+    if (claims.length === 0) return { winners, fenced };
+    const keys: string[] = [];
+    const args: (string | number)[] = [this.ttlSeconds, this.highWaterTtlSeconds, claims.length];
+    for (const c of claims) {
+      keys.push(highWaterKey(c.conversationId));
+      args.push(c.entries.length, c.freshBlock ? '1' : '0');
+      for (const e of c.entries) {
+        keys.push(e.key);
+        args.push(encode(e.assignment), e.assignment.seq);
+      }
+    }
+    const reply = (await this.redis.eval(CLAIM_SCRIPT, keys.length, ...keys, ...args)) as (number | string)[];
+    const fencedCount = Number(reply[0]);
+    for (let i = 1; i <= fencedCount; i++) fenced.add(claims[Number(reply[i]) - 1].conversationId);
+    let next = fencedCount + 1;
+    for (const c of claims) {
+      if (fenced.has(c.conversationId)) continue;
+      for (const e of c.entries) {
+        const existing = reply[next++];
+        winners.set(
+          e.key,
+          typeof existing === 'string' && existing !== '' ? decodeAssignment(existing) : e.assignment,
+        );
+      }
+    }
+    return { winners, fenced };
   }
 }

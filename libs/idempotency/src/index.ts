@@ -1,7 +1,9 @@
 export {
   IdempotencyGuard,
   idempotencyKey,
+  highWaterKey,
   IDEMPOTENCY_TTL_SECONDS,
+  HIGH_WATER_TTL_SECONDS,
   decodeAssignment,
 } from './idempotency-guard';
-export type { Assignment } from './idempotency-guard';
+export type { Assignment, ConversationClaim, ClaimResult } from './idempotency-guard';

@@ -23,6 +23,11 @@ export class SeqAllocator {
     this.ranges.set(conversationId, { next: ceiling - size + 1, ceiling });
   }
 
+  /** Forget one conversation's block: another instance has numbered above it. */
+  drop(conversationId: string): void {
+    this.ranges.delete(conversationId);
+  }
+
   /** Forget everything (after a rebalance another instance may have used our blocks' conversations). */
   reset(): void {
     this.ranges.clear();

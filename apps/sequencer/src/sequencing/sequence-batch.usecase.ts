@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '@im/config';
-import { Assignment, IdempotencyGuard, idempotencyKey } from '@im/idempotency';
+import { Assignment, ConversationClaim, IdempotencyGuard, idempotencyKey } from '@im/idempotency';
 import { BatchProducer, InboundMessage, SequencedMessage } from '@im/messaging';
 import { REDIS } from '@im/realtime';
 import { metrics, stageLatency } from '@im/metrics';
@@ -14,6 +14,24 @@ const dedupeHits = metrics.counter(
   'Sends recognised as retries by clientMsgId',
 );
 const sequenced = metrics.counter('im_sequencer_messages_total', 'Messages sequenced');
+const fencedClaims = metrics.counter(
+  'im_sequencer_fenced_total',
+  'Conversations renumbered from a new block because another instance had numbered above this one',
+);
+
+interface BatchState {
+  /** The winning assignment per idempotency key. */
+  assigned: Map<string, Assignment>;
+  /** messageIds this batch created (the others are retries). */
+  isNew: Set<string>;
+  /** Conversations fenced earlier in this batch: blocks reserved for them from now on are fresh. */
+  fencedBefore: Set<string>;
+  /** Conversations whose current block was reserved fresh in this batch. */
+  freshBlocks: Set<string>;
+}
+
+/** A batch fenced this many times in a row is left to kafkajs's retry (and to the rebalance). */
+const MAX_CLAIM_ATTEMPTS = 8;
 
 /**
  * Gives each inbound message of one partition its seq and messageId, in order, and
@@ -35,41 +53,30 @@ export class SequenceBatchUseCase {
   }
 
   /**
-   * `isStale` says the partition moved to another sequencer during a rebalance. Its new owner
-   * numbers from a newer block; if both claimed the same messages' keys in turn, a connection's
-   * later message could get the lower seq. So a stale batch is abandoned before it claims.
+   * `isStale` says the partition moved to another sequencer during a rebalance: the batch is
+   * then abandoned before it claims anything. The claim's high-water fence covers the moments
+   * `isStale` cannot see (see IdempotencyGuard): a conversation another instance has numbered
+   * above our block is numbered again from a new block, so claims stay in seq order.
    */
   async execute(
     inbound: InboundMessage[],
     isStale: () => boolean = () => false,
   ): Promise<SequencedMessage[] | 'abandoned'> {
     const keys = inbound.map((m) => idempotencyKey(m.conversationId, m.senderId, m.clientMsgId));
-    const known = await this.guard.lookup(keys);
-    const assigned = new Map<string, Assignment>();
-    const fresh: { key: string; assignment: Assignment }[] = [];
-
-    for (let i = 0; i < inbound.length; i++) {
-      const key = keys[i];
-      const earlier = known[i] ?? assigned.get(key);
-      if (earlier) {
-        dedupeHits.inc();
-        assigned.set(key, earlier);
-        continue;
-      }
-      const assignment = {
-        seq: await this.nextSeq(inbound[i].conversationId),
-        messageId: randomUUID(),
-        sentAt: Date.now(),
-      };
-      assigned.set(key, assignment);
-      fresh.push({ key, assignment });
+    const state: BatchState = {
+      assigned: new Map(),
+      isNew: new Set(),
+      fencedBefore: new Set(),
+      freshBlocks: new Set(),
+    };
+    const { assigned, isNew } = state;
+    let pending = inbound.map((_, i) => i);
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > MAX_CLAIM_ATTEMPTS) throw new Error('sequencing fenced repeatedly; retrying the batch');
+      const fenced = await this.assign(inbound, keys, pending, state, isStale);
+      if (fenced === 'abandoned') return 'abandoned';
+      pending = pending.filter((i) => fenced.has(inbound[i].conversationId));
     }
-    if (isStale()) return 'abandoned';
-    // If another instance claimed a key meanwhile (a rebalance), its assignment wins.
-    const winners = await this.guard.claim(fresh);
-    fresh.forEach((f, i) => assigned.set(f.key, winners[i]));
-
-    const isNew = new Set(fresh.map((f) => f.assignment.messageId));
     const output = inbound.map((m, i): SequencedMessage => {
       const assignment = assigned.get(keys[i])!;
       return { ...m, ...assignment, retry: !isNew.has(assignment.messageId) };
@@ -78,17 +85,73 @@ export class SequenceBatchUseCase {
       'sequenced',
       output.map((event) => ({ key: event.conversationId, event })),
     );
-    sequenced.inc({}, fresh.length);
+    sequenced.inc({}, isNew.size);
     for (const m of output)
       if (!m.retry) stageLatency.observe({ stage: 'sequenced' }, (m.sentAt - m.acceptedAt) / 1000);
     return output;
   }
 
-  private async nextSeq(conversationId: string): Promise<number> {
+  /** One claim round over the pending messages; returns the conversations that were fenced. */
+  private async assign(
+    inbound: InboundMessage[],
+    keys: string[],
+    pending: number[],
+    state: BatchState,
+    isStale: () => boolean,
+  ): Promise<Set<string> | 'abandoned'> {
+    const { assigned, isNew } = state;
+    const pendingKeys = [...new Set(pending.map((i) => keys[i]))];
+    const known = await this.guard.lookup(pendingKeys);
+    const earlier = new Map<string, Assignment>();
+    pendingKeys.forEach((key, i) => known[i] && earlier.set(key, known[i]));
+    const claims = new Map<string, ConversationClaim>();
+    const proposed = new Map<string, Assignment>();
+    for (const i of pending) {
+      const key = keys[i];
+      const found = earlier.get(key) ?? proposed.get(key);
+      if (found) {
+        dedupeHits.inc();
+        if (earlier.has(key)) assigned.set(key, found);
+        continue;
+      }
+      const conversationId = inbound[i].conversationId;
+      const claim = claims.get(conversationId) ?? { conversationId, freshBlock: true, entries: [] };
+      claims.set(conversationId, claim);
+      const { seq, fresh } = await this.nextSeq(conversationId, state);
+      claim.freshBlock &&= fresh;
+      const assignment = { seq, messageId: randomUUID(), sentAt: Date.now() };
+      proposed.set(key, assignment);
+      claim.entries.push({ key, assignment });
+    }
+    if (isStale()) return 'abandoned';
+    const { winners, fenced } = await this.guard.claim([...claims.values()]);
+    for (const [key, winner] of winners) {
+      assigned.set(key, winner);
+      if (winner.messageId === proposed.get(key)?.messageId) isNew.add(winner.messageId);
+    }
+    for (const conversationId of fenced) {
+      fencedClaims.inc();
+      this.allocator.drop(conversationId);
+      state.fencedBefore.add(conversationId);
+      state.freshBlocks.delete(conversationId);
+    }
+    return fenced;
+  }
+
+  /**
+   * The next seq, and whether its block is fresh: the conversation's first block ever, or one
+   * reserved after a fence in this batch. Freshness lasts only for the batch: by the next one
+   * Redis may have lost a high-water mark that another instance raised above it.
+   */
+  private async nextSeq(conversationId: string, state: BatchState): Promise<{ seq: number; fresh: boolean }> {
     const seq = this.allocator.take(conversationId);
-    if (seq !== null) return seq;
+    if (seq !== null) return { seq, fresh: state.freshBlocks.has(conversationId) };
     const size = this.config.SEQ_BLOCK_SIZE;
-    this.allocator.addBlock(conversationId, await this.blocks.reserve(conversationId, size), size);
-    return this.allocator.take(conversationId)!;
+    const block = await this.blocks.reserve(conversationId, size);
+    this.allocator.addBlock(conversationId, block.ceiling, size);
+    const fresh = block.first || state.fencedBefore.has(conversationId);
+    if (fresh) state.freshBlocks.add(conversationId);
+    else state.freshBlocks.delete(conversationId);
+    return { seq: this.allocator.take(conversationId)!, fresh };
   }
 }
