@@ -148,7 +148,10 @@ class Locks {
     const previous = this.tails.get(resource) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((r) => (release = r));
-    this.tails.set(resource, previous.then(() => mine));
+    this.tails.set(
+      resource,
+      previous.then(() => mine),
+    );
     await previous;
     try {
       if (infra) await this.acquireInfra();
@@ -203,12 +206,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
 
   const schedule = buildSchedule(seed, {
-    perKind: Object.fromEntries(FAULT_KINDS.map((k) => [k, profile.faultsPerKind])) as Record<FaultKind, number>,
+    perKind: Object.fromEntries(FAULT_KINDS.map((k) => [k, profile.faultsPerKind])) as Record<
+      FaultKind,
+      number
+    >,
     windowMs: profile.windowMs,
     instancesPerService: 2,
   });
   log(`[chaos] profile ${profile.name}, seed ${seed} (replay: ${command})`);
-  log(`[chaos] ${profile.users} users, ${profile.messages} messages, ${schedule.length} faults over ${profile.windowMs / 1000} s:`);
+  log(
+    `[chaos] ${profile.users} users, ${profile.messages} messages, ${schedule.length} faults over ${profile.windowMs / 1000} s:`,
+  );
   for (const e of schedule) log(`[chaos]   #${e.id} +${(e.at / 1000).toFixed(1)}s ${describeFault(e)}`);
 
   const env = {
@@ -284,9 +292,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       }
     }
     for (let g = 0; g < profile.groups; g++) {
-      const size = profile.groupSize[0] + Math.floor(random() * (profile.groupSize[1] - profile.groupSize[0] + 1));
+      const size =
+        profile.groupSize[0] + Math.floor(random() * (profile.groupSize[1] - profile.groupSize[0] + 1));
       const chosen = new Set<TestUser>();
-      while (chosen.size < Math.min(size, users.length)) chosen.add(users[Math.floor(random() * users.length)]);
+      while (chosen.size < Math.min(size, users.length))
+        chosen.add(users[Math.floor(random() * users.length)]);
       const id = await ctx.newConversation([...chosen], 'group');
       members[id] = [...chosen].map((u) => u.id);
     }
@@ -313,7 +323,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
     // Never-acking devices: picked among devices whose user is in few conversations, to keep the
     // server's re-push work (which never ends for them) modest.
-    const quiet = [...devices].sort((a, b) => a.options.conversations.length - b.options.conversations.length);
+    const quiet = [...devices].sort(
+      (a, b) => a.options.conversations.length - b.options.conversations.length,
+    );
     for (const d of quiet.slice(0, profile.neverAckDevices)) d.options.neverDeliverAck = true;
     const devicesOfConversation = new Map<string, SimulatedDevice[]>();
     for (const [id, list] of Object.entries(members))
@@ -402,7 +414,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const convergenceDeadline = Date.now() + profile.convergenceTimeoutMs;
     for (;;) {
       const allAcks = devices.flatMap((d) =>
-        [...d.sends.values()].filter((s) => s.ack).map((s) => ({ conversationId: s.conversationId, seq: s.ack!.seq })),
+        [...d.sends.values()]
+          .filter((s) => s.ack)
+          .map((s) => ({ conversationId: s.conversationId, seq: s.ack!.seq })),
       );
       const outbox = devices.reduce((n, d) => n + d.outboxSize, 0);
       const missing = missingDeliveries(allAcks, (c) => devicesOfConversation.get(c) ?? []);
@@ -417,13 +431,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       await sleep(250);
     }
     clearInterval(ticker);
-    if (convergenceMs !== null) log(`[chaos ${elapsed()}] converged ${convergenceMs} ms after the last fault`);
+    if (convergenceMs !== null)
+      log(`[chaos ${elapsed()}] converged ${convergenceMs} ms after the last fault`);
 
     // --- the checker ----------------------------------------------------------------------
     const db = await readMessages(databaseUrl, Object.keys(members));
     const deviceLogs = [];
     for (const d of devices)
-      deviceLogs.push({ userId: d.userId, deviceId: d.deviceId, received: d.received, timeline: await d.timelines() });
+      deviceLogs.push({
+        userId: d.userId,
+        deviceId: d.deviceId,
+        received: d.received,
+        timeline: await d.timelines(),
+      });
     const report = check({
       members,
       devices: deviceLogs,
@@ -432,9 +452,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       db,
     });
     const clientErrors: Record<string, number> = {};
-    for (const d of devices) for (const [code, n] of d.errors) clientErrors[code] = (clientErrors[code] ?? 0) + n;
+    for (const d of devices)
+      for (const [code, n] of d.errors) clientErrors[code] = (clientErrors[code] ?? 0) + n;
     const faultsByKind: Record<string, number> = {};
-    for (const f of faults) if (f.endedAtMs !== undefined && !f.error) faultsByKind[f.kind] = (faultsByKind[f.kind] ?? 0) + 1;
+    for (const f of faults)
+      if (f.endedAtMs !== undefined && !f.error) faultsByKind[f.kind] = (faultsByKind[f.kind] ?? 0) + 1;
     const failures: string[] = [];
     if (report.lost > 0) failures.push(`${report.lost} lost`);
     if (report.duplicated > 0) failures.push(`${report.duplicated} duplicated`);
@@ -612,14 +634,20 @@ export function summary(r: ChaosResult): string[] {
     `══ chaos ${r.profile} · seed ${r.seed} · ${r.passed ? 'PASSED' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(0)} s ══`,
     `  world        ${r.users} users, ${r.devices} devices, ${r.conversations} conversations`,
     `  messages     ${c.sent} sent, ${c.acked} acked, ${c.stored} stored; unacked but stored ${c.unackedStored}, unacked not stored ${c.unackedNotStored}`,
-    `  faults       ${Object.entries(r.faultsByKind).map(([k, n]) => `${k} ${n}`).join(', ')}` +
+    `  faults       ${Object.entries(r.faultsByKind)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}` +
       (r.faults.some((f) => f.error) ? ` (${r.faults.filter((f) => f.error).length} failed to run)` : ''),
     `  lost         ${c.lost}   (of ${c.deliveriesChecked} deliveries checked)`,
     `  duplicated   ${c.duplicated}`,
     `  out of order ${c.outOfOrder}   (${c.orderChecked} per-connection sends checked, ${c.orderSkippedRefused} refused and resent left out)`,
     `  convergence  ${r.convergenceMs === null ? 'NOT converged' : `${r.convergenceMs} ms after the last fault`}` +
       (r.sendingAfterLastFaultMs > 0 ? ` (sending went on ${r.sendingAfterLastFaultMs} ms after it)` : ''),
-    `  client errs  ${Object.entries(r.clientErrors).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}; failed sends ${r.failedSends}`,
+    `  client errs  ${
+      Object.entries(r.clientErrors)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'none'
+    }; failed sends ${r.failedSends}`,
     `  result       ${r.resultFile}`,
     `  replay       ${r.command}`,
   ];

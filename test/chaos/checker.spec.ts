@@ -35,8 +35,20 @@ function world(): CheckInput {
       },
     ],
     sends: [
-      { clientMsgId: 'x', conversationId: 'c1', senderId: 'a', deviceId: 'a1', ack: { seq: 1, messageId: x.messageId } },
-      { clientMsgId: 'y', conversationId: 'c1', senderId: 'a', deviceId: 'a1', ack: { seq: 2, messageId: y.messageId } },
+      {
+        clientMsgId: 'x',
+        conversationId: 'c1',
+        senderId: 'a',
+        deviceId: 'a1',
+        ack: { seq: 1, messageId: x.messageId },
+      },
+      {
+        clientMsgId: 'y',
+        conversationId: 'c1',
+        senderId: 'a',
+        deviceId: 'a1',
+        ack: { seq: 2, messageId: y.messageId },
+      },
     ],
     db: [x, y],
   };
@@ -138,7 +150,13 @@ describe('chaos checker', () => {
     w.members.c2 = ['a'];
     w.db.push(z);
     w.devices[0].timeline = { ...w.devices[0].timeline, c2: [z] };
-    w.sends.push({ clientMsgId: 'z', conversationId: 'c2', senderId: 'a', deviceId: 'a1', ack: { seq: 1, messageId: z.messageId } });
+    w.sends.push({
+      clientMsgId: 'z',
+      conversationId: 'c2',
+      senderId: 'a',
+      deviceId: 'a1',
+      ack: { seq: 1, messageId: z.messageId },
+    });
     w.connections[0].events.push(
       { kind: 'send', clientMsgId: 'z' },
       { kind: 'ack', clientMsgId: 'z', conversationId: 'c2', seq: 1, messageId: z.messageId },
@@ -149,7 +167,9 @@ describe('chaos checker', () => {
   it('counts unacked sends the server stored, and is fine with them', () => {
     const w = world();
     w.sends[1].ack = undefined;
-    w.connections[0].events = w.connections[0].events.filter((e) => !(e.kind === 'ack' && e.clientMsgId === 'y'));
+    w.connections[0].events = w.connections[0].events.filter(
+      (e) => !(e.kind === 'ack' && e.clientMsgId === 'y'),
+    );
     w.sends.push({ clientMsgId: 'q', conversationId: 'c1', senderId: 'a', deviceId: 'a1' });
     const r = check(w);
     expect(r).toMatchObject({ acked: 1, unackedStored: 1, unackedNotStored: 1, lost: 0, duplicated: 0 });
@@ -158,7 +178,15 @@ describe('chaos checker', () => {
   it('counts missing deliveries for convergence polling', () => {
     const holding = (seqs: number[]) => ({ holds: (_c: string, s: number) => seqs.includes(s) });
     const devices = [holding([1, 2]), holding([1])];
-    expect(missingDeliveries([{ conversationId: 'c', seq: 1 }, { conversationId: 'c', seq: 2 }], () => devices)).toBe(1);
+    expect(
+      missingDeliveries(
+        [
+          { conversationId: 'c', seq: 1 },
+          { conversationId: 'c', seq: 2 },
+        ],
+        () => devices,
+      ),
+    ).toBe(1);
   });
 });
 

@@ -17,10 +17,12 @@ export interface MessageRef {
   clientMsgId: string;
 }
 
-export type WireEvent =
+/** `at`: when the harness saw it (ms since epoch), for the evidence of a finding. */
+export type WireEvent = { at?: number } & (
   | { kind: 'send'; clientMsgId: string }
   | { kind: 'ack'; clientMsgId: string; conversationId: string; seq: number; messageId: string }
-  | { kind: 'error'; clientMsgId: string; code: string };
+  | { kind: 'error'; clientMsgId: string; code: string }
+);
 
 /** One WebSocket connection of one device: what went out and came back, in wire order. */
 export interface ConnectionLog {
@@ -106,7 +108,13 @@ export function check(input: CheckInput): CheckReport {
 
   // --- acks: every ack of one clientMsgId (any connection, the SDK's event) must be identical.
   const acks = new Map<string, { seq: number; messageId: string; conversationId: string }>();
-  const noteAck = (clientMsgId: string, conversationId: string, seq: number, messageId: string, where: string) => {
+  const noteAck = (
+    clientMsgId: string,
+    conversationId: string,
+    seq: number,
+    messageId: string,
+    where: string,
+  ) => {
     const previous = acks.get(clientMsgId);
     if (!previous) {
       acks.set(clientMsgId, { seq, messageId, conversationId });
@@ -120,7 +128,8 @@ export function check(input: CheckInput): CheckReport {
       );
     }
   };
-  for (const s of input.sends) if (s.ack) noteAck(s.clientMsgId, s.conversationId, s.ack.seq, s.ack.messageId, 'sdk');
+  for (const s of input.sends)
+    if (s.ack) noteAck(s.clientMsgId, s.conversationId, s.ack.seq, s.ack.messageId, 'sdk');
   for (const c of input.connections)
     for (const e of c.events)
       if (e.kind === 'ack') noteAck(e.clientMsgId, e.conversationId, e.seq, e.messageId, c.connectionId);
@@ -156,7 +165,11 @@ export function check(input: CheckInput): CheckReport {
       find('lost', `acked ${clientMsgId} (seq ${ack.conversationId}#${ack.seq}) is not in the database`);
       continue;
     }
-    if (row.messageId !== ack.messageId || row.clientMsgId !== clientMsgId || (s && row.senderId !== s.senderId)) {
+    if (
+      row.messageId !== ack.messageId ||
+      row.clientMsgId !== clientMsgId ||
+      (s && row.senderId !== s.senderId)
+    ) {
       duplicated++;
       find(
         'duplicated',
@@ -206,7 +219,10 @@ export function check(input: CheckInput): CheckReport {
         if (!row && !ackedSeqs.has(key(conversationId, m.seq))) {
           // A message the device holds that exists nowhere else: a phantom is a duplicate of something.
           duplicated++;
-          find('duplicated', `device ${d.deviceId} holds ${conversationId}#${m.seq} (${m.messageId}) that is not stored`);
+          find(
+            'duplicated',
+            `device ${d.deviceId} holds ${conversationId}#${m.seq} (${m.messageId}) that is not stored`,
+          );
         }
         set.add(key(conversationId, m.seq));
       }
@@ -233,7 +249,10 @@ export function check(input: CheckInput): CheckReport {
         deliveriesChecked++;
         if (!held.get(d)?.has(key(ack.conversationId, ack.seq))) {
           lost++;
-          find('lost', `device ${d.deviceId} of ${userId} lacks acked ${clientMsgId} (${ack.conversationId}#${ack.seq})`);
+          find(
+            'lost',
+            `device ${d.deviceId} of ${userId} lacks acked ${clientMsgId} (${ack.conversationId}#${ack.seq})`,
+          );
         }
       }
     }
@@ -253,7 +272,8 @@ export function check(input: CheckInput): CheckReport {
       if (e.kind === 'send') {
         if (!sentHere.has(e.clientMsgId)) firstSent.push(e.clientMsgId);
         sentHere.add(e.clientMsgId);
-      } else if (e.kind === 'ack') ackedHere.set(e.clientMsgId, { conversationId: e.conversationId, seq: e.seq });
+      } else if (e.kind === 'ack')
+        ackedHere.set(e.clientMsgId, { conversationId: e.conversationId, seq: e.seq });
       else refused.add(e.clientMsgId);
     }
     const lastSeq = new Map<string, { seq: number; clientMsgId: string }>();
@@ -270,10 +290,12 @@ export function check(input: CheckInput): CheckReport {
         outOfOrder++;
         find(
           'out_of_order',
-          `connection ${c.connectionId}: ${id} sent after ${previous.clientMsgId} got seq ${ack.seq} ≤ ${previous.seq} in ${ack.conversationId}`,
+          `connection ${c.connectionId}: ${id} sent after ${previous.clientMsgId} got seq ${ack.seq} ≤ ${previous.seq} in ${ack.conversationId}` +
+            `; wire: ${evidence(input.connections, [previous.clientMsgId, id])}`,
         );
       }
-      if (!previous || ack.seq > previous.seq) lastSeq.set(ack.conversationId, { seq: ack.seq, clientMsgId: id });
+      if (!previous || ack.seq > previous.seq)
+        lastSeq.set(ack.conversationId, { seq: ack.seq, clientMsgId: id });
     }
   }
 
@@ -299,9 +321,29 @@ export function check(input: CheckInput): CheckReport {
  */
 export function missingDeliveries(
   acked: Iterable<{ conversationId: string; seq: number }>,
-  membersDevices: (conversationId: string) => Iterable<{ holds(conversationId: string, seq: number): boolean }>,
+  membersDevices: (
+    conversationId: string,
+  ) => Iterable<{ holds(conversationId: string, seq: number): boolean }>,
 ): number {
   let missing = 0;
-  for (const a of acked) for (const d of membersDevices(a.conversationId)) if (!d.holds(a.conversationId, a.seq)) missing++;
+  for (const a of acked)
+    for (const d of membersDevices(a.conversationId)) if (!d.holds(a.conversationId, a.seq)) missing++;
   return missing;
+}
+
+/** Every wire event of these sends on any connection, in time order: what a reader needs to judge a finding. */
+export function evidence(connections: ConnectionLog[], clientMsgIds: string[]): string {
+  const short = (id: string) => id.slice(0, 8);
+  const lines: { at: number; text: string }[] = [];
+  for (const c of connections)
+    for (const e of c.events)
+      if (clientMsgIds.includes(e.clientMsgId))
+        lines.push({
+          at: e.at ?? 0,
+          text: `${e.at ?? '?'} ${c.connectionId} ${e.kind}${e.kind === 'ack' ? ` ${e.seq}` : e.kind === 'error' ? ` ${e.code}` : ''} ${short(e.clientMsgId)}`,
+        });
+  return lines
+    .sort((a, b) => a.at - b.at)
+    .map((l) => l.text)
+    .join(' | ');
 }

@@ -78,14 +78,27 @@ export function buildSchedule(seed: number, spec: ScheduleSpec): FaultEvent[] {
       const service = SERVICE_NAMES[(i + Math.floor(random() * 4)) % SERVICE_NAMES.length];
       switch (kind) {
         case 'kill9':
-          events.push({ at, kind, service, instance: between(0, spec.instancesPerService - 1), downMs: between(200, 3000), salt });
+          events.push({
+            at,
+            kind,
+            service,
+            instance: between(0, spec.instancesPerService - 1),
+            downMs: between(200, 3000),
+            salt,
+          });
           break;
         case 'rolling':
           // Cycle through the services so each one gets its share of rolling restarts.
           events.push({ at, kind, service: SERVICE_NAMES[i % SERVICE_NAMES.length], downMs: 0, salt });
           break;
         case 'kafka':
-          events.push({ at, kind, mode: random() < 0.5 ? 'term' : 'kill9', downMs: between(500, 3000), salt });
+          events.push({
+            at,
+            kind,
+            mode: random() < 0.5 ? 'term' : 'kill9',
+            downMs: between(500, 3000),
+            salt,
+          });
           break;
         case 'redis-flush':
           events.push({ at, kind, downMs: 0, salt });

@@ -242,7 +242,7 @@ export class SimulatedDevice {
     const write = () => {
       if (socket.ws.readyState !== WebSocket.OPEN) return;
       if ((frame.type === 'send' || frame.type === 'recall') && frame.clientMsgId)
-        socket.log.events.push({ kind: 'send', clientMsgId: frame.clientMsgId });
+        socket.log.events.push({ kind: 'send', clientMsgId: frame.clientMsgId, at: Date.now() });
       socket.ws.send(data);
     };
     write();
@@ -250,17 +250,21 @@ export class SimulatedDevice {
       // A client that does not wait for the ladder: the same frame again after 10–300 ms,
       // and for some messages at once as well.
       if (this.random() < 0.3) write();
-      const t = setTimeout(() => {
-        this.early.delete(t);
-        write();
-      }, 10 + this.random() * 290);
+      const t = setTimeout(
+        () => {
+          this.early.delete(t);
+          write();
+        },
+        10 + this.random() * 290,
+      );
       this.early.add(t);
     }
   }
 
   /** @internal every frame the server sends on a connection. */
   observe(log: ConnectionLog, data: unknown): void {
-    const text = typeof data === 'string' ? data : Buffer.isBuffer(data) ? data.toString('utf8') : String(data);
+    const text =
+      typeof data === 'string' ? data : Buffer.isBuffer(data) ? data.toString('utf8') : String(data);
     if (!text.includes('"type":"ack"') && !text.includes('"type":"error"')) return;
     const f = JSON.parse(text) as {
       type: string;
@@ -273,6 +277,7 @@ export class SimulatedDevice {
     };
     if (f.type === 'ack' && f.clientMsgId)
       log.events.push({
+        at: Date.now(),
         kind: 'ack',
         clientMsgId: f.clientMsgId,
         conversationId: f.conversationId ?? '',
@@ -280,7 +285,7 @@ export class SimulatedDevice {
         messageId: f.messageId ?? '',
       });
     else if (f.type === 'error' && f.ref && this.sends.has(f.ref))
-      log.events.push({ kind: 'error', clientMsgId: f.ref, code: f.code ?? '' });
+      log.events.push({ kind: 'error', clientMsgId: f.ref, code: f.code ?? '', at: Date.now() });
   }
 }
 

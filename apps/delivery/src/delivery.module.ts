@@ -4,6 +4,7 @@ import { DatabaseModule } from '@im/database';
 import { HealthModule } from '@im/health';
 import { KafkaModule } from '@im/messaging';
 import { MembershipService, RedisModule } from '@im/realtime';
+import { CatchUpWorker } from './catch-up/catch-up.worker';
 import { DeliveryConsumers } from './consumers';
 import { DeviceRouter } from './fan-out/device-router';
 import { FanOutUseCase } from './fan-out/fan-out.usecase';
@@ -20,6 +21,7 @@ import { DeviceSignalsUseCase } from './signals/device-signals.usecase';
     FanOutUseCase,
     DeviceSignalsUseCase,
     RepushWorker,
+    CatchUpWorker,
     DeliveryConsumers,
   ],
 })

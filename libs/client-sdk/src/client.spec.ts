@@ -696,6 +696,21 @@ describe('ChatClient', () => {
       h.client.close();
     });
 
+    it('acknowledges again when the server pushes what it already holds (its deliver_ack was lost)', async () => {
+      const h = setup();
+      const socket = await connectReady(h);
+      for (const seq of [1, 2]) push(socket, msg(seq));
+      await h.clock.advance(50);
+      expect(socket.framesOf('deliver_ack')).toHaveLength(1);
+      push(socket, msg(2)); // a re-push: the server never saw the ack
+      await h.clock.advance(50);
+      expect(socket.framesOf('deliver_ack')).toEqual([
+        { type: 'deliver_ack', conversationId: 'c1', seq: 2 },
+        { type: 'deliver_ack', conversationId: 'c1', seq: 2 },
+      ]);
+      h.client.close();
+    });
+
     it('fills a gap with history after the contiguous seq, then acknowledges past it', async () => {
       const h = setup();
       const socket = await connectReady(h);

@@ -410,7 +410,7 @@ export class ChatClient extends Emitter<ClientEvents> {
   private onFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case 'message':
-        this.ingestLive([frame]);
+        this.ingestLive([frame], true);
         return;
       case 'ack':
         this.outboxQueue.ack({
@@ -462,9 +462,10 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.emit('ack', ack);
   }
 
-  private ingestLive(messages: Message[]): void {
+  /** `pushed`: the server pushed these, so one we already hold is answered with deliver_ack again. */
+  private ingestLive(messages: Message[], pushed = false): void {
     this.timelineStore
-      .ingest(messages)
+      .ingest(messages, [], pushed)
       .catch((error: unknown) =>
         this.emit('error', asClientError(error, 'storage', 'storing a message failed')),
       );

@@ -98,8 +98,8 @@ export class Timeline {
   }
 
   /** Stores messages and applies what the answer covered; resolves with the messages that were new. */
-  ingest(messages: readonly Message[], coverage: readonly Coverage[] = []): Promise<Message[]> {
-    return this.serial(() => this.apply(messages, coverage));
+  ingest(messages: readonly Message[], coverage: readonly Coverage[] = [], live = false): Promise<Message[]> {
+    return this.serial(() => this.apply(messages, coverage, live));
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
@@ -108,7 +108,11 @@ export class Timeline {
     return result;
   }
 
-  private async apply(messages: readonly Message[], coverage: readonly Coverage[]): Promise<Message[]> {
+  private async apply(
+    messages: readonly Message[],
+    coverage: readonly Coverage[],
+    live: boolean,
+  ): Promise<Message[]> {
     await this.load();
     const { store } = this.deps;
     const sorted = messages.map(toMessage).sort(byConversationThenSeq);
@@ -128,6 +132,17 @@ export class Timeline {
         coverage.filter((k) => k.conversationId === c),
       );
     for (const m of added) this.deps.onMessage(m);
+    // A live push of what we already hold means the server missed our deliver_ack (it was lost
+    // on its way): say it again, or the server keeps pushing.
+    if (live) {
+      const addedKeys = new Set(added.map((m) => `${m.conversationId}#${m.seq}`));
+      for (const m of sorted)
+        if (
+          !addedKeys.has(`${m.conversationId}#${m.seq}`) &&
+          m.seq <= (this.cursors.get(m.conversationId) ?? 0)
+        )
+          this.reack(m.conversationId);
+    }
     if (this.gapFill)
       for (const c of touched) if ((this.highest.get(c) ?? 0) > (this.cursors.get(c) ?? 0)) this.fill(c);
     return added;
@@ -161,6 +176,11 @@ export class Timeline {
     await this.deps.store.setCursor(c, cursor);
     if (serverHasIt) this.acked.set(c, Math.max(cursor, this.acked.get(c) ?? 0));
     else if (cursor > (known ?? 0)) this.scheduleAck(c);
+  }
+
+  private reack(c: string): void {
+    this.acked.delete(c);
+    this.scheduleAck(c);
   }
 
   /** deliver_ack is cumulative, so a short debounce sends one frame for a burst of messages. */

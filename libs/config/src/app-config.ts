@@ -170,6 +170,19 @@ export class AppConfig {
   @IsInt()
   @Min(50)
   REPUSH_MAX_MS = 30000;
+  /**
+   * How often delivery looks for online devices whose stored delivered cursor is behind a
+   * recently active conversation (pushes lost with Redis state, say) and pushes what they miss.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  CATCH_UP_INTERVAL_MS = 2000;
+  /** Conversations with a message in this many seconds are checked by the catch-up. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  CATCH_UP_WINDOW_SECONDS = 600;
   /** How long the admin API waits for a system message to become durable. */
   @Transform(toInt)
   @IsInt()
@@ -187,7 +200,8 @@ export class AppConfig {
   STOP_ON_STDIN_CLOSE: '0' | '1' = '0';
 
   /** `json` (one object per line) or `text`; JSON by default in production. */
-  @IsOptional() @IsIn(['json', 'text'])
+  @IsOptional()
+  @IsIn(['json', 'text'])
   LOG_FORMAT?: 'json' | 'text';
 
   @IsIn(['error', 'warn', 'log', 'debug'])

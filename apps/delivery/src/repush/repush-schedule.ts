@@ -25,7 +25,10 @@ export interface PendingPush {
  * block may interleave with the old owner's, and replays carry their original seq), so the
  * range is the min and max of what was pushed, never "first seen .. last seen".
  */
-export function coverSeq(range: { fromSeq: number; seq: number } | undefined, seq: number): { fromSeq: number; seq: number } {
+export function coverSeq(
+  range: { fromSeq: number; seq: number } | undefined,
+  seq: number,
+): { fromSeq: number; seq: number } {
   if (!range) return { fromSeq: seq, seq };
   return { fromSeq: Math.min(range.fromSeq, seq), seq: Math.max(range.seq, seq) };
 }

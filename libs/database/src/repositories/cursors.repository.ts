@@ -61,6 +61,43 @@ export class CursorsRepository {
     return moved[0] ? Number(moved[0].read_seq) : null;
   }
 
+  /** Members of the conversations that had a message in the last `windowSeconds`, most recent first. */
+  async activeMemberships(
+    windowSeconds: number,
+    limit: number,
+  ): Promise<{ conversationId: string; userId: string; lastSeq: number }[]> {
+    const rows: { conversation_id: string; user_id: string; last_seq: string }[] = await this.db.query(
+      `SELECT m.conversation_id, m.user_id, c.last_seq
+         FROM conversations c JOIN members m ON m.conversation_id = c.id
+        WHERE c.last_message_at > now() - make_interval(secs => $1)
+        ORDER BY c.last_message_at DESC LIMIT $2`,
+      [windowSeconds, limit],
+    );
+    return rows.map((r) => ({
+      conversationId: r.conversation_id,
+      userId: r.user_id,
+      lastSeq: Number(r.last_seq),
+    }));
+  }
+
+  /** Every stored delivered cursor of these users' devices. */
+  async deviceCursors(
+    userIds: string[],
+  ): Promise<{ userId: string; deviceId: string; conversationId: string; deliveredSeq: number }[]> {
+    if (userIds.length === 0) return [];
+    const rows: { user_id: string; device_id: string; conversation_id: string; delivered_seq: string }[] =
+      await this.db.query(
+        `SELECT user_id, device_id, conversation_id, delivered_seq FROM device_cursors WHERE user_id = ANY($1)`,
+        [userIds],
+      );
+    return rows.map((r) => ({
+      userId: r.user_id,
+      deviceId: r.device_id,
+      conversationId: r.conversation_id,
+      deliveredSeq: Number(r.delivered_seq),
+    }));
+  }
+
   async forConversation(conversationId: string): Promise<MemberCursors[]> {
     const rows: { user_id: string; delivered_seq: string; read_seq: string }[] = await this.db.query(
       `SELECT user_id, delivered_seq, read_seq FROM members WHERE conversation_id = $1 ORDER BY user_id`,

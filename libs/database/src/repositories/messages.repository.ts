@@ -21,6 +21,28 @@ export class MessagesRepository {
     return { messages: rows.slice(0, limit).map(toMessageView), hasMore: rows.length > limit };
   }
 
+  /**
+   * The messages after `afterSeq` up to `upTo` that were stored within [storedFrom, storedTo]:
+   * what a catch-up push may send (older ones were in the device's sync, newer ones are still
+   * on their normal way).
+   */
+  async storedBetween(
+    conversationId: string,
+    afterSeq: number,
+    upTo: number,
+    storedFrom: Date,
+    storedTo: Date,
+    limit: number,
+  ): Promise<MessageView[]> {
+    const rows: MessageRow[] = await this.db.query(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages
+        WHERE conversation_id = $1 AND seq > $2 AND seq <= $3 AND stored_at BETWEEN $4 AND $5
+        ORDER BY seq ASC LIMIT $6`,
+      [conversationId, afterSeq, upTo, storedFrom, storedTo, limit],
+    );
+    return rows.map(toMessageView);
+  }
+
   async before(conversationId: string, beforeSeq: number, limit: number): Promise<MessagePage> {
     const rows: MessageRow[] = await this.db.query(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,

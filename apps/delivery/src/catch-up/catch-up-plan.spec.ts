@@ -1,0 +1,84 @@
+import { ActiveMembership, cursorKey, OnlineDevice, planCatchUp, CatchUpState } from './catch-up-plan';
+
+const device = (userId: string, deviceId = 'd1', connId = `${userId}-conn`): OnlineDevice => ({
+  userId,
+  deviceId,
+  connId,
+  connectedAt: 0,
+});
+
+function plan(
+  memberships: ActiveMembership[],
+  devices: OnlineDevice[],
+  cursors: Record<string, number> = {},
+  state = new Map<string, CatchUpState>(),
+  now = 10_000,
+  limit = 100,
+) {
+  const devicesOf = new Map<string, OnlineDevice[]>();
+  for (const d of devices) devicesOf.set(d.userId, [...(devicesOf.get(d.userId) ?? []), d]);
+  return planCatchUp({
+    memberships,
+    devicesOf,
+    cursors: new Map(Object.entries(cursors)),
+    state,
+    now,
+    initialMs: 1000,
+    maxMs: 8000,
+    limit,
+  });
+}
+
+describe('planCatchUp', () => {
+  it('asks for what an online device lacks between its stored cursor and the last seq', () => {
+    const { tasks } = plan([{ conversationId: 'c', userId: 'bob', lastSeq: 9 }], [device('bob')], {
+      [cursorKey('bob', 'd1', 'c')]: 6,
+    });
+    expect(tasks.map((t) => [t.device.deviceId, t.conversationId, t.afterSeq, t.upTo])).toEqual([
+      ['d1', 'c', 6, 9],
+    ]);
+  });
+
+  it('leaves alone devices that are up to date, and users with no online device', () => {
+    const { tasks, state } = plan(
+      [
+        { conversationId: 'c', userId: 'bob', lastSeq: 9 },
+        { conversationId: 'c', userId: 'carol', lastSeq: 9 },
+      ],
+      [device('bob')],
+      { [cursorKey('bob', 'd1', 'c')]: 9 },
+    );
+    expect(tasks).toEqual([]);
+    expect(state.size).toBe(0);
+  });
+
+  it('backs off per connection and conversation while the cursor does not move, and starts over when it does', () => {
+    const m = [{ conversationId: 'c', userId: 'bob', lastSeq: 9 }];
+    const cursors = { [cursorKey('bob', 'd1', 'c')]: 2 };
+    const first = plan(m, [device('bob')], cursors, new Map(), 0);
+    expect(first.tasks).toHaveLength(1);
+    expect(plan(m, [device('bob')], cursors, first.state, 999).tasks).toHaveLength(0);
+    const second = plan(m, [device('bob')], cursors, first.state, 1000);
+    expect(second.tasks).toHaveLength(1);
+    // attempt 1: the next one is 2 s later, not 1 s
+    expect(plan(m, [device('bob')], cursors, second.state, 2500).tasks).toHaveLength(0);
+    expect(plan(m, [device('bob')], cursors, second.state, 3000).tasks).toHaveLength(1);
+    // the device acknowledged some: it is due again at once
+    const moved = plan(m, [device('bob')], { [cursorKey('bob', 'd1', 'c')]: 5 }, second.state, 1001);
+    expect(moved.tasks.map((t) => t.afterSeq)).toEqual([5]);
+  });
+
+  it('treats a new connection of the same device as a new start', () => {
+    const m = [{ conversationId: 'c', userId: 'bob', lastSeq: 3 }];
+    const first = plan(m, [device('bob', 'd1', 'old')], {}, new Map(), 0);
+    expect(plan(m, [device('bob', 'd1', 'new')], {}, first.state, 10).tasks).toHaveLength(1);
+  });
+
+  it('takes at most `limit` tasks a round and keeps the rest for the next', () => {
+    const m = ['a', 'b', 'c'].map((conversationId) => ({ conversationId, userId: 'bob', lastSeq: 1 }));
+    const first = plan(m, [device('bob')], {}, new Map(), 0, 2);
+    expect(first.tasks.map((t) => t.conversationId)).toEqual(['a', 'b']);
+    const second = plan(m, [device('bob')], {}, first.state, 1, 2);
+    expect(second.tasks.map((t) => t.conversationId)).toEqual(['c']);
+  });
+});

@@ -1,0 +1,137 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { AppConfig } from '@im/config';
+import { CursorsRepository, MessagesRepository } from '@im/database';
+import { metrics } from '@im/metrics';
+import { messageFrame, ServerFrame } from '@im/protocol';
+import { REDIS } from '@im/realtime';
+import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
+import { CatchUpState, cursorKey, OnlineDevice, planCatchUp } from './catch-up-plan';
+
+const catchUpPushes = metrics.counter(
+  'im_delivery_catch_up_pushes_total',
+  'Messages pushed by the catch-up to online devices whose stored cursor was behind',
+);
+/** Messages this fresh are still on their normal way (push, re-push). */
+const SETTLE_MS = 2000;
+/** Messages stored this long before a device connected were in its sync. */
+const SYNC_MARGIN_MS = 60_000;
+const MAX_MEMBERSHIPS = 20_000;
+const MAX_TASKS = 500;
+const PAGE = 100;
+
+/**
+ * The safety net under push and re-push, which keep their state in Redis: a Redis flush or
+ * restart loses pending re-pushes and, for a few seconds, presence, and a gateway's pub/sub
+ * subscription misses what is published while it reconnects. Every few seconds one delivery
+ * instance (a lease in Redis) compares the delivered cursors that PostgreSQL holds for online
+ * devices with recently active conversations, and pushes what a device lacks, with the
+ * re-push backoff. The device deduplicates by seq, so an extra push costs nothing else.
+ */
+@Injectable()
+export class CatchUpWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('catch-up');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private state = new Map<string, CatchUpState>();
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly cursors: CursorsRepository,
+    private readonly messages: MessagesRepository,
+    private readonly router: DeviceRouter,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap() {
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.tick()
+        .then(() => undefined)
+        .catch((e) => this.logger.warn(`catch-up round failed: ${String(e)}`))
+        .finally(() => (this.running = undefined));
+    }, this.config.CATCH_UP_INTERVAL_MS);
+  }
+
+  async beforeApplicationShutdown() {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One round; returns how many messages were pushed (0 when another instance holds the lease). */
+  async tick(now = Date.now()): Promise<number> {
+    const lease = `catchup:lease:${this.config.KAFKA_TOPIC_PREFIX}`;
+    const won = await this.redis.set(
+      lease,
+      this.config.INSTANCE_ID,
+      'PX',
+      this.config.CATCH_UP_INTERVAL_MS,
+      'NX',
+    );
+    if (won !== 'OK' && (await this.redis.get(lease)) !== this.config.INSTANCE_ID) {
+      this.state.clear(); // the other instance keeps its own backoff
+      return 0;
+    }
+    await this.redis.pexpire(lease, this.config.CATCH_UP_INTERVAL_MS * 2);
+
+    const memberships = await this.cursors.activeMemberships(
+      this.config.CATCH_UP_WINDOW_SECONDS,
+      MAX_MEMBERSHIPS,
+    );
+    const userIds = [...new Set(memberships.map((m) => m.userId))];
+    const presence = await this.router.presence.devicesOf(userIds);
+    const devicesOf = new Map<string, OnlineDevice[]>();
+    for (const [userId, devices] of presence)
+      devicesOf.set(
+        userId,
+        [...devices].map(([deviceId, p]) => ({
+          userId,
+          deviceId,
+          connId: p.connId,
+          connectedAt: p.connectedAt,
+        })),
+      );
+    const online = userIds.filter((u) => (devicesOf.get(u)?.length ?? 0) > 0);
+    const cursors = new Map<string, number>();
+    for (const c of await this.cursors.deviceCursors(online))
+      cursors.set(cursorKey(c.userId, c.deviceId, c.conversationId), c.deliveredSeq);
+
+    const plan = planCatchUp({
+      memberships,
+      devicesOf,
+      cursors,
+      state: this.state,
+      now,
+      initialMs: this.config.REPUSH_INITIAL_MS,
+      maxMs: this.config.REPUSH_MAX_MS,
+      limit: MAX_TASKS,
+    });
+    this.state = plan.state;
+
+    const items: { target: DeviceTarget; frame: ServerFrame }[] = [];
+    for (const task of plan.tasks) {
+      const found = presence.get(task.device.userId)?.get(task.device.deviceId);
+      if (!found) continue;
+      const missing = await this.messages.storedBetween(
+        task.conversationId,
+        task.afterSeq,
+        task.upTo,
+        new Date(task.device.connectedAt - SYNC_MARGIN_MS),
+        new Date(now - SETTLE_MS),
+        PAGE,
+      );
+      const target = { userId: task.device.userId, deviceId: task.device.deviceId, presence: found };
+      for (const m of missing) items.push({ target, frame: messageFrame(m) });
+    }
+    if (items.length === 0) return 0;
+    await this.router.send(items);
+    catchUpPushes.inc({}, items.length);
+    return items.length;
+  }
+}
