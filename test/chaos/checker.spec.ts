@@ -144,6 +144,33 @@ describe('chaos checker', () => {
     expect(r.orderSkippedRefused).toBe(1);
   });
 
+  it('judges a resend on a later connection by the connection that first carried it (found in a full run)', () => {
+    // y was refused on c1, x overtook it there; a later connection resends both, oldest first,
+    // and gets their acks again: nothing was sequenced on c2, so nothing is out of order there.
+    const w = world();
+    w.connections[0].events = [
+      { kind: 'send', clientMsgId: 'y', at: 1 },
+      { kind: 'error', clientMsgId: 'y', code: 'unavailable', at: 2 },
+      { kind: 'send', clientMsgId: 'x', at: 3 },
+      { kind: 'send', clientMsgId: 'y', at: 4 },
+    ];
+    w.connections.push({
+      connectionId: 'a1/c2',
+      userId: 'a',
+      deviceId: 'a1',
+      events: [
+        { kind: 'send', clientMsgId: 'y', at: 10 },
+        { kind: 'send', clientMsgId: 'x', at: 10 },
+        { kind: 'ack', clientMsgId: 'y', conversationId: 'c1', seq: 2, messageId: w.db[1].messageId, at: 11 },
+        { kind: 'ack', clientMsgId: 'x', conversationId: 'c1', seq: 1, messageId: w.db[0].messageId, at: 11 },
+      ],
+    });
+    expect(check(w).outOfOrder).toBe(0);
+    // Without the earlier connection's log, the same wire on c2 alone is a violation.
+    w.connections.shift();
+    expect(check(w).outOfOrder).toBe(1);
+  });
+
   it('checks order per conversation: seqs of two conversations are independent', () => {
     const w = world();
     const z = msg(1, 'z', 'a', 'c2');

@@ -258,11 +258,18 @@ export function check(input: CheckInput): CheckReport {
     }
   }
 
-  // --- per-connection order: messages first sent on a connection and acked on it, in send order,
+  // --- per-connection order: messages first sent (ever) on a connection and acked on it, in send order,
   // have increasing seq. A send this connection got an `error` for was refused here, not accepted,
   // so it is left out (its resend may legitimately come after later sends).
+  // A send resent on a later connection after it was accepted on an earlier one is not sequenced
+  // there: it is judged on the connection that carried its first send.
   let orderChecked = 0;
   let orderSkippedRefused = 0;
+  const firstSendAt = new Map<string, number>();
+  for (const c of input.connections)
+    for (const e of c.events)
+      if (e.kind === 'send' && e.at !== undefined)
+        firstSendAt.set(e.clientMsgId, Math.min(e.at, firstSendAt.get(e.clientMsgId) ?? Infinity));
   for (const c of input.connections) {
     const firstSent: string[] = [];
     const sentHere = new Set<string>();
@@ -270,7 +277,8 @@ export function check(input: CheckInput): CheckReport {
     const refused = new Set<string>();
     for (const e of c.events) {
       if (e.kind === 'send') {
-        if (!sentHere.has(e.clientMsgId)) firstSent.push(e.clientMsgId);
+        const sentBefore = e.at !== undefined && (firstSendAt.get(e.clientMsgId) ?? e.at) < e.at;
+        if (!sentHere.has(e.clientMsgId) && !sentBefore) firstSent.push(e.clientMsgId);
         sentHere.add(e.clientMsgId);
       } else if (e.kind === 'ack')
         ackedHere.set(e.clientMsgId, { conversationId: e.conversationId, seq: e.seq });
