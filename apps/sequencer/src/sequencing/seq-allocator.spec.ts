@@ -11,12 +11,12 @@ class CeilingStore {
 }
 
 function next(allocator: SeqAllocator, store: CeilingStore, conversationId: string, size: number) {
-  let seq = allocator.take(conversationId);
-  if (seq === null) {
+  let taken = allocator.take(conversationId);
+  if (taken === null) {
     allocator.addBlock(conversationId, store.reserve(conversationId, size), size);
-    seq = allocator.take(conversationId)!;
+    taken = allocator.take(conversationId)!;
   }
-  return seq;
+  return taken.seq;
 }
 
 describe('SeqAllocator', () => {
@@ -59,5 +59,29 @@ describe('SeqAllocator', () => {
       seen.add(next(i % 2 ? a : b, store, 'c', 4));
     }
     expect(seen.size).toBe(50);
+  });
+
+  it('uses what is left of a block before a block queued behind it, and counts what remains', () => {
+    const allocator = new SeqAllocator<string>();
+    allocator.addBlock('c', 3, 3, 'old'); // 1..3
+    expect(allocator.take('c')).toEqual({ seq: 1, tag: 'old' });
+    expect(allocator.remaining('c')).toBe(2);
+    allocator.addBlock('c', 10, 4, 'new'); // 7..10, reserved because a batch needs 5 more
+    expect(allocator.remaining('c')).toBe(6);
+    const seqs = Array.from({ length: 6 }, () => allocator.take('c'));
+    expect(seqs.map((t) => t?.seq)).toEqual([2, 3, 7, 8, 9, 10]);
+    expect(seqs.map((t) => t?.tag)).toEqual(['old', 'old', 'new', 'new', 'new', 'new']);
+    expect(allocator.take('c')).toBeNull();
+  });
+
+  it('forgets one conversation on drop and every one on reset', () => {
+    const allocator = new SeqAllocator();
+    allocator.addBlock('a', 5, 5);
+    allocator.addBlock('b', 5, 5);
+    allocator.drop('a');
+    expect(allocator.take('a')).toBeNull();
+    expect(allocator.take('b')?.seq).toBe(1);
+    allocator.reset();
+    expect(allocator.remaining('b')).toBe(0);
   });
 });

@@ -26,8 +26,6 @@ interface BatchState {
   isNew: Set<string>;
   /** Conversations fenced earlier in this batch: blocks reserved for them from now on are fresh. */
   fencedBefore: Set<string>;
-  /** Conversations whose current block was reserved fresh in this batch. */
-  freshBlocks: Set<string>;
 }
 
 /** A batch fenced this many times in a row is left to kafkajs's retry (and to the rebalance). */
@@ -41,7 +39,7 @@ const MAX_CLAIM_ATTEMPTS = 8;
 @Injectable()
 export class SequenceBatchUseCase {
   private readonly guard: IdempotencyGuard;
-  readonly allocator = new SeqAllocator();
+  readonly allocator = new SeqAllocator<BatchState>();
 
   constructor(
     @Inject(REDIS) redis: Redis,
@@ -67,7 +65,6 @@ export class SequenceBatchUseCase {
       assigned: new Map(),
       isNew: new Set(),
       fencedBefore: new Set(),
-      freshBlocks: new Set(),
     };
     const { assigned, isNew } = state;
     let pending = inbound.map((_, i) => i);
@@ -104,22 +101,32 @@ export class SequenceBatchUseCase {
     const known = await this.guard.lookup(pendingKeys);
     const earlier = new Map<string, Assignment>();
     pendingKeys.forEach((key, i) => known[i] && earlier.set(key, known[i]));
-    const claims = new Map<string, ConversationClaim>();
-    const proposed = new Map<string, Assignment>();
+    // The messages that need a new seq, once per key, in partition order.
+    const needs: { key: string; conversationId: string }[] = [];
+    const seen = new Set<string>();
     for (const i of pending) {
       const key = keys[i];
-      const found = earlier.get(key) ?? proposed.get(key);
-      if (found) {
+      const found = earlier.get(key);
+      if (found || seen.has(key)) {
         dedupeHits.inc();
-        if (earlier.has(key)) assigned.set(key, found);
+        if (found) assigned.set(key, found);
         continue;
       }
-      const conversationId = inbound[i].conversationId;
+      seen.add(key);
+      needs.push({ key, conversationId: inbound[i].conversationId });
+    }
+    await this.reserveFor(needs, state);
+    const claims = new Map<string, ConversationClaim>();
+    const proposed = new Map<string, Assignment>();
+    for (const { key, conversationId } of needs) {
       const claim = claims.get(conversationId) ?? { conversationId, freshBlock: true, entries: [] };
       claims.set(conversationId, claim);
-      const { seq, fresh } = await this.nextSeq(conversationId, state);
-      claim.freshBlock &&= fresh;
-      const assignment = { seq, messageId: randomUUID(), sentAt: Date.now() };
+      const taken = this.allocator.take(conversationId);
+      // A rebalance dropped our blocks while we reserved: start the batch over.
+      if (!taken)
+        throw new Error(`blocks of ${conversationId} were dropped by a rebalance; retrying the batch`);
+      claim.freshBlock &&= taken.tag === state;
+      const assignment = { seq: taken.seq, messageId: randomUUID(), sentAt: Date.now() };
       proposed.set(key, assignment);
       claim.entries.push({ key, assignment });
     }
@@ -133,25 +140,32 @@ export class SequenceBatchUseCase {
       fencedClaims.inc();
       this.allocator.drop(conversationId);
       state.fencedBefore.add(conversationId);
-      state.freshBlocks.delete(conversationId);
     }
     return fenced;
   }
 
   /**
-   * The next seq, and whether its block is fresh: the conversation's first block ever, or one
-   * reserved after a fence in this batch. Freshness lasts only for the batch: by the next one
-   * Redis may have lost a high-water mark that another instance raised above it.
+   * Reserves, in one round trip, a block for every conversation that has fewer seqs left than
+   * the batch needs. A block is tagged fresh for this batch when it is the conversation's first
+   * ever or was reserved after a fence in this batch; freshness lasts only for the batch, since
+   * by the next one Redis may have lost a high-water mark that another instance raised above it.
    */
-  private async nextSeq(conversationId: string, state: BatchState): Promise<{ seq: number; fresh: boolean }> {
-    const seq = this.allocator.take(conversationId);
-    if (seq !== null) return { seq, fresh: state.freshBlocks.has(conversationId) };
-    const size = this.config.SEQ_BLOCK_SIZE;
-    const block = await this.blocks.reserve(conversationId, size);
-    this.allocator.addBlock(conversationId, block.ceiling, size);
-    const fresh = block.first || state.fencedBefore.has(conversationId);
-    if (fresh) state.freshBlocks.add(conversationId);
-    else state.freshBlocks.delete(conversationId);
-    return { seq: this.allocator.take(conversationId)!, fresh };
+  private async reserveFor(needs: { conversationId: string }[], state: BatchState): Promise<void> {
+    const count = new Map<string, number>();
+    for (const { conversationId } of needs) count.set(conversationId, (count.get(conversationId) ?? 0) + 1);
+    const shortfall = [...count]
+      .map(([conversationId, n]) => ({
+        conversationId,
+        missing: n - this.allocator.remaining(conversationId),
+      }))
+      .filter((r) => r.missing > 0)
+      .map((r) => ({
+        conversationId: r.conversationId,
+        size: Math.max(this.config.SEQ_BLOCK_SIZE, r.missing),
+      }));
+    for (const block of await this.blocks.reserve(shortfall)) {
+      const fresh = block.first || state.fencedBefore.has(block.conversationId);
+      this.allocator.addBlock(block.conversationId, block.ceiling, block.size, fresh ? state : undefined);
+    }
   }
 }

@@ -10,8 +10,11 @@ export interface StoredOutcome {
   inserted: boolean;
 }
 
+/** The DataSource or a transaction's EntityManager: both run raw queries. */
+type Queryable = Pick<DataSource, 'query'>;
+
 /**
- * Writes a batch of sequenced messages in one transaction. Replays are harmless: a row
+ * Writes a batch of sequenced messages atomically (one statement, or a transaction with recalls). Replays are harmless: a row
  * that exists (same seq, or same clientMsgId under another seq after Redis forgot it)
  * is not written again, and the caller gets the row that was stored first.
  */
@@ -21,72 +24,78 @@ export class MessageStoreRepository {
 
   async storeBatch(messages: SequencedMessage[]): Promise<StoredOutcome[]> {
     if (messages.length === 0) return [];
-    return this.db.transaction(async (tx) => {
-      const inserted: { conversation_id: string; seq: string }[] = await tx.query(
-        `INSERT INTO messages (conversation_id, seq, message_id, sender_id, client_msg_id, content_type, body, sent_at,
+    // One statement is atomic by itself; a recall also updates its target, so it needs a transaction.
+    const hasRecall = messages.some((m) => m.contentType === 'recall');
+    return hasRecall ? this.db.transaction((tx) => this.write(tx, messages)) : this.write(this.db, messages);
+  }
+
+  private async write(db: Queryable, messages: SequencedMessage[]): Promise<StoredOutcome[]> {
+    // Insert the new rows and raise the conversations' last_seq in one round trip.
+    const inserted: MessageRow[] = await db.query(
+      `WITH ins AS (
+         INSERT INTO messages (conversation_id, seq, message_id, sender_id, client_msg_id, content_type, body, sent_at,
                                accepted_at)
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
                               $8::timestamptz[], $9::timestamptz[])
          ON CONFLICT DO NOTHING
-         RETURNING conversation_id, seq`,
-        [
-          messages.map((m) => m.conversationId),
-          messages.map((m) => m.seq),
-          messages.map((m) => m.messageId),
-          messages.map((m) => m.senderId),
-          messages.map((m) => m.clientMsgId),
-          messages.map((m) => m.contentType),
-          messages.map((m) => JSON.stringify(m.body)),
-          messages.map((m) => new Date(m.sentAt)),
-          messages.map((m) => new Date(m.acceptedAt)),
-        ],
-      );
-      const insertedKeys = new Set(inserted.map((r) => `${r.conversation_id}|${r.seq}`));
+         RETURNING ${MESSAGE_COLUMNS}
+       ), raised AS (
+         UPDATE conversations c SET last_seq = GREATEST(c.last_seq, t.seq), last_message_at = now()
+           FROM (SELECT conversation_id, max(seq) AS seq FROM ins GROUP BY conversation_id) t
+          WHERE c.id = t.conversation_id
+       )
+       SELECT * FROM ins`,
+      [
+        messages.map((m) => m.conversationId),
+        messages.map((m) => m.seq),
+        messages.map((m) => m.messageId),
+        messages.map((m) => m.senderId),
+        messages.map((m) => m.clientMsgId),
+        messages.map((m) => m.contentType),
+        messages.map((m) => JSON.stringify(m.body)),
+        messages.map((m) => new Date(m.sentAt)),
+        messages.map((m) => new Date(m.acceptedAt)),
+      ],
+    );
+    const key = (conversationId: string, senderId: string, clientMsgId: string) =>
+      `${conversationId}|${senderId}|${clientMsgId}`;
+    const insertedByKey = new Map(
+      inserted.map((r) => [key(r.conversation_id, r.sender_id, r.client_msg_id), r]),
+    );
 
-      // Recalls blank their target in the same transaction as the recall message itself.
-      const recalls = messages.filter(
-        (m) => m.contentType === 'recall' && insertedKeys.has(`${m.conversationId}|${m.seq}`),
+    // Recalls blank their target in the same transaction as the recall message itself.
+    for (const r of inserted.filter((row) => row.content_type === 'recall')) {
+      await db.query(
+        `UPDATE messages SET recalled = true WHERE conversation_id = $1 AND seq = $2 AND content_type <> 'recall'`,
+        [r.conversation_id, r.body.targetSeq],
       );
-      for (const r of recalls) {
-        await tx.query(
-          `UPDATE messages SET recalled = true WHERE conversation_id = $1 AND seq = $2 AND content_type <> 'recall'`,
-          [r.conversationId, r.body.targetSeq],
-        );
-      }
+    }
 
-      const lastSeqs = new Map<string, number>();
-      for (const m of messages) {
-        if (insertedKeys.has(`${m.conversationId}|${m.seq}`))
-          lastSeqs.set(m.conversationId, Math.max(lastSeqs.get(m.conversationId) ?? 0, m.seq));
-      }
-      if (lastSeqs.size > 0) {
-        await tx.query(
-          `UPDATE conversations c SET last_seq = GREATEST(c.last_seq, u.seq), last_message_at = now()
-             FROM unnest($1::text[], $2::bigint[]) AS u(id, seq) WHERE c.id = u.id`,
-          [[...lastSeqs.keys()], [...lastSeqs.values()]],
-        );
-      }
-
-      // The stored row of every input, looked up by the idempotency key.
-      const rows: MessageRow[] = await tx.query(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages m
-          WHERE (m.conversation_id, m.sender_id, m.client_msg_id) IN (
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
-        [
-          messages.map((m) => m.conversationId),
-          messages.map((m) => m.senderId),
-          messages.map((m) => m.clientMsgId),
-        ],
-      );
-      const byKey = new Map(rows.map((r) => [`${r.conversation_id}|${r.sender_id}|${r.client_msg_id}`, r]));
-      return messages.map((m) => {
-        const row = byKey.get(`${m.conversationId}|${m.senderId}|${m.clientMsgId}`) ?? null;
-        return {
-          row,
-          inserted:
-            row !== null && Number(row.seq) === m.seq && insertedKeys.has(`${m.conversationId}|${m.seq}`),
-        };
-      });
+    // Replays and resends: the row stored first, looked up by the idempotency key.
+    const others = messages.filter(
+      (m) => !insertedByKey.has(key(m.conversationId, m.senderId, m.clientMsgId)),
+    );
+    const earlier: MessageRow[] =
+      others.length === 0
+        ? []
+        : await db.query(
+            `SELECT ${MESSAGE_COLUMNS} FROM messages m
+              WHERE (m.conversation_id, m.sender_id, m.client_msg_id) IN (
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+            [
+              others.map((m) => m.conversationId),
+              others.map((m) => m.senderId),
+              others.map((m) => m.clientMsgId),
+            ],
+          );
+    const earlierByKey = new Map(
+      earlier.map((r) => [key(r.conversation_id, r.sender_id, r.client_msg_id), r]),
+    );
+    return messages.map((m) => {
+      const k = key(m.conversationId, m.senderId, m.clientMsgId);
+      const fresh = insertedByKey.get(k);
+      if (fresh) return { row: fresh, inserted: Number(fresh.seq) === m.seq };
+      return { row: earlierByKey.get(k) ?? null, inserted: false };
     });
   }
 }
