@@ -4,8 +4,11 @@ import { AppConfig } from '@im/config';
 
 export const REDIS = Symbol('REDIS');
 
-export function createRedis(url: string): Redis {
+export function createRedis(url: string, options: { pipelined?: boolean } = {}): Redis {
   return new Redis(url, {
+    // Commands issued in the same tick (many connections' rate-limit and membership checks)
+    // go out in one write. Not for a subscriber connection, which only listens.
+    enableAutoPipelining: options.pipelined ?? false,
     // Commands wait while Redis restarts instead of failing at once; callers time out themselves.
     maxRetriesPerRequest: 3,
     enableOfflineQueue: true,
@@ -48,7 +51,11 @@ class RedisLifecycle implements OnApplicationShutdown {
 @Global()
 @Module({
   providers: [
-    { provide: REDIS, inject: [AppConfig], useFactory: (config: AppConfig) => createRedis(config.REDIS_URL) },
+    {
+      provide: REDIS,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => createRedis(config.REDIS_URL, { pipelined: true }),
+    },
     RedisHealth,
     RedisLifecycle,
   ],

@@ -20,13 +20,32 @@ export class ClientConnection {
     readonly tokenId?: string,
   ) {}
 
+  private corked = false;
+
   get key(): string {
     return deviceKey(this.userId, this.deviceId);
   }
 
   send(frame: ServerFrame): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    this.corkUntilNextTick();
     this.socket.send(JSON.stringify(frame));
+  }
+
+  /**
+   * Frames sent in one tick (a burst of pushes and acks) leave in one write instead of one
+   * syscall each. `_socket` is ws's underlying net.Socket; without it frames go out unbatched.
+   */
+  private corkUntilNextTick(): void {
+    if (this.corked) return;
+    const raw = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!raw) return;
+    this.corked = true;
+    raw.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      raw.uncork();
+    });
   }
 
   close(code: number, reason: string): void {
