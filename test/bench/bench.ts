@@ -31,7 +31,7 @@ const RATES = (
 )
   .split(',')
   .map(Number);
-const IDLE_CONNECTIONS = arg('idle', 500);
+const IDLE_CONNECTIONS = arg('idle', 2000);
 const BODY = { text: 'x'.repeat(120) };
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -184,9 +184,27 @@ async function runStep(lanes: Lane[], rate: number, pids: number[]): Promise<Ste
   };
 }
 
-async function idleConnectionMemory(ctx: TestContext, gatewayPid: number): Promise<number> {
+/** The gateway's own memory gauges (/metrics), read at scrape time. */
+async function gatewayMemory(ctx: TestContext): Promise<{ heap: number; external: number }> {
+  const text = await (await fetch(`${ctx.gateway()}/metrics`)).text();
+  const gauge = (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { heap: gauge('nodejs_heap_used_bytes'), external: gauge('nodejs_external_memory_bytes') };
+}
+
+/**
+ * What one idle, authenticated WebSocket costs the gateway: measured on the fresh gateway before
+ * any load (afterwards its heap has room to spare and RSS does not move), as the growth of RSS and
+ * of heap + external memory over IDLE_CONNECTIONS connections, held for a few seconds.
+ */
+async function idleConnectionMemory(
+  ctx: TestContext,
+  gatewayPid: number,
+): Promise<{ rssBytes: number; heapBytes: number }> {
   const user = await ctx.newUser('idle');
-  const before = rssBytes(gatewayPid);
+  await new Promise((r) => setTimeout(r, 2000));
+  const rssBefore = rssBytes(gatewayPid);
+  const memBefore = await gatewayMemory(ctx);
   const clients: WebSocket[] = [];
   for (let i = 0; i < IDLE_CONNECTIONS; i++) {
     // One user with many devices: the bench stack raises MAX_CONNECTIONS_PER_USER for it.
@@ -195,11 +213,20 @@ async function idleConnectionMemory(ctx: TestContext, gatewayPid: number): Promi
     );
     await new Promise((r) => ws.once('message', r));
     clients.push(ws);
+    if ((i + 1) % 500 === 0) log(`[bench]   ${i + 1}/${IDLE_CONNECTIONS} idle connections open`);
   }
-  await new Promise((r) => setTimeout(r, 1500));
-  const after = rssBytes(gatewayPid);
+  await new Promise((r) => setTimeout(r, 3000));
+  const rssAfter = rssBytes(gatewayPid);
+  const memAfter = await gatewayMemory(ctx);
   for (const ws of clients) ws.close();
-  return Math.max(0, (after - before) / IDLE_CONNECTIONS);
+  await new Promise((r) => setTimeout(r, 1000));
+  return {
+    rssBytes: Math.max(0, (rssAfter - rssBefore) / IDLE_CONNECTIONS),
+    heapBytes: Math.max(
+      0,
+      (memAfter.heap + memAfter.external - memBefore.heap - memBefore.external) / IDLE_CONNECTIONS,
+    ),
+  };
 }
 
 async function kafkaCeiling(count: number) {
@@ -393,13 +420,15 @@ async function main() {
   const pids = stack.instances.map((i) => i.process!.pid!);
   const ctx = contextForStack(stack, env);
   const steps: StepResult[] = [];
-  let idleBytes = 0;
+  let idle = { rssBytes: 0, heapBytes: 0 };
   let ceilings: Record<string, number> = {};
   try {
     const lanes = await buildLanes(ctx);
     log(
       `[bench] ${lanes.length} senders: 20 direct, 8 groups of 5, 1 group of 50; ${STEP_SECONDS} s per rate`,
     );
+    log(`[bench] memory per idle connection (${IDLE_CONNECTIONS} connections, before any load) ...`);
+    idle = await idleConnectionMemory(ctx, stack.get('gateway').process!.pid!);
     await runStep(lanes, 100, pids); // warm-up, not reported
     for (const rate of RATES) {
       const step = await runStep(lanes, rate, pids);
@@ -413,8 +442,6 @@ async function main() {
         break;
       }
     }
-    log(`[bench] memory per idle connection (${IDLE_CONNECTIONS} connections) ...`);
-    idleBytes = await idleConnectionMemory(ctx, stack.get('gateway').process!.pid!);
     log(`[bench] ceilings on this machine ...`);
     ceilings = {
       ...(await kafkaCeiling(50_000)),
@@ -438,7 +465,9 @@ async function main() {
     );
   }
   log(`\n max sustained rate with p99 send→ack ≤ 100 ms: ${maxSustained} msg/s`);
-  log(` memory per idle connection: ${(idleBytes / 1024).toFixed(1)} KiB`);
+  log(
+    ` memory per idle connection: ${(idle.rssBytes / 1024).toFixed(1)} KiB RSS, ${(idle.heapBytes / 1024).toFixed(1)} KiB heap + external (gateway)`,
+  );
   log('\n ceiling                                  rate/s    ours as a share');
   log(
     ` Kafka produce, acks=all, idempotent   ${String(ceilings.produceRate).padStart(9)}    ${ratio(best.achievedRate, ceilings.produceRate)} (3 produces per message in our pipeline)`,
@@ -460,7 +489,8 @@ async function main() {
     stepSeconds: STEP_SECONDS,
     steps,
     maxSustainedRate: maxSustained,
-    idleConnectionBytes: Math.round(idleBytes),
+    idleConnectionBytes: Math.round(idle.rssBytes),
+    idleConnectionHeapBytes: Math.round(idle.heapBytes),
     ceilings,
   };
   writeFileSync(join(out, 'bench.json'), JSON.stringify(result, null, 2));

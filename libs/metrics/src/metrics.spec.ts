@@ -1,4 +1,4 @@
-import { Histogram } from './metrics';
+import { Histogram, metrics } from './metrics';
 
 describe('Histogram', () => {
   it('renders cumulative buckets, sum and count per label set', () => {
@@ -12,5 +12,15 @@ describe('Histogram', () => {
     expect(text).toContain('t_seconds_bucket{stage="a",le="+Inf"} 3');
     expect(text).toContain('t_seconds_count{stage="a"} 3');
     expect(text).toContain('t_seconds_sum{stage="a"} 5.55');
+  });
+});
+
+describe('process gauges', () => {
+  it('reads resident and heap memory when the registry is rendered', () => {
+    const text = metrics.render();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('process_resident_memory_bytes')).toBeGreaterThan(1024 * 1024);
+    expect(value('nodejs_heap_used_bytes')).toBeGreaterThan(0);
+    expect(value('nodejs_external_memory_bytes')).toBeGreaterThan(0);
   });
 });

@@ -78,14 +78,36 @@ class Registry {
     return s;
   }
   render(): string {
+    this.beforeRender?.();
     return [...this.series.values()].map((s) => s.render()).join('\n') + '\n';
   }
+  /** Gauges that are read from the process at scrape time. */
+  beforeRender?: () => void;
 }
 
 export const metrics = new Registry();
+
+const residentMemory = metrics.gauge('process_resident_memory_bytes', 'Resident memory of this process');
+const heapUsed = metrics.gauge(
+  'nodejs_heap_used_bytes',
+  'V8 heap in use (live objects and not yet collected garbage)',
+);
+const externalMemory = metrics.gauge(
+  'nodejs_external_memory_bytes',
+  'Memory of buffers and other objects outside the V8 heap',
+);
+metrics.beforeRender = () => {
+  const usage = process.memoryUsage();
+  residentMemory.set({}, usage.rss);
+  heapUsed.set({}, usage.heapUsed);
+  externalMemory.set({}, usage.external);
+};
 
 /**
  * Time between the stages of a message's life, in seconds: accepted (gateway) → sequenced
  * → stored → acked → delivered. Each service observes the stages it sees end.
  */
-export const stageLatency = metrics.histogram('im_message_stage_seconds', 'Time from the previous stage, by stage');
+export const stageLatency = metrics.histogram(
+  'im_message_stage_seconds',
+  'Time from the previous stage, by stage',
+);
