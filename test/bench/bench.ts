@@ -51,6 +51,22 @@ interface StepResult {
   deliverP95: number;
   deliverP99: number;
   cpuSecondsPer1000: number;
+  /** Mean time each pipeline stage added in this step (ms), from the services' own histograms. */
+  stageMeansMs: Record<string, number>;
+}
+
+/** Sum and count of im_message_stage_seconds per stage, over every service instance. */
+async function stageTotals(ports: number[]): Promise<Map<string, { sum: number; count: number }>> {
+  const totals = new Map<string, { sum: number; count: number }>();
+  for (const port of ports) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text().catch(() => '');
+    for (const m of text.matchAll(/^im_message_stage_seconds_(sum|count)\{stage="(\w+)"\} (\S+)$/gm)) {
+      const t = totals.get(m[2]) ?? { sum: 0, count: 0 };
+      t[m[1] as 'sum' | 'count'] += Number(m[3]);
+      totals.set(m[2], t);
+    }
+  }
+  return totals;
 }
 
 /** CPU seconds (user+system) used so far by a process, from /proc. */
@@ -112,7 +128,8 @@ async function buildLanes(ctx: TestContext): Promise<Lane[]> {
   return lanes;
 }
 
-async function runStep(lanes: Lane[], rate: number, pids: number[]): Promise<StepResult> {
+async function runStep(lanes: Lane[], rate: number, pids: number[], ports: number[]): Promise<StepResult> {
+  const stagesBefore = await stageTotals(ports);
   const sentAt = new Map<string, number>();
   const ack: number[] = [];
   const deliver: number[] = [];
@@ -166,6 +183,11 @@ async function runStep(lanes: Lane[], rate: number, pids: number[]): Promise<Ste
   const deadline = Date.now() + 15_000;
   while (ack.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const cpu = pids.reduce((s, p) => s + cpuSeconds(p), 0) - cpuBefore;
+  const stageMeansMs: Record<string, number> = {};
+  for (const [stage, t] of await stageTotals(ports)) {
+    const b = stagesBefore.get(stage) ?? { sum: 0, count: 0 };
+    if (t.count > b.count) stageMeansMs[stage] = round(((t.sum - b.sum) / (t.count - b.count)) * 1000);
+  }
   for (const off of listeners) off();
   ack.sort((a, b) => a - b);
   deliver.sort((a, b) => a - b);
@@ -181,6 +203,7 @@ async function runStep(lanes: Lane[], rate: number, pids: number[]): Promise<Ste
     deliverP95: round(pct(deliver, 95)),
     deliverP99: round(pct(deliver, 99)),
     cpuSecondsPer1000: round((cpu / Math.max(1, ack.length)) * 1000, 2),
+    stageMeansMs,
   };
 }
 
@@ -364,7 +387,7 @@ function chartSvg(steps: StepResult[]): string {
   const maxMs = Math.max(100, ...steps.map((s) => (Number.isFinite(s.ackP99) ? s.ackP99 : 0)));
   const x = (r: number) => pad + ((w - 2 * pad) * r) / maxRate;
   const y = (ms: number) => h - pad - ((h - 2 * pad) * Math.min(ms, maxMs)) / maxMs;
-  const line = (key: keyof StepResult, color: string) =>
+  const line = (key: 'ackP50' | 'ackP99' | 'deliverP99', color: string) =>
     `<polyline fill="none" stroke="${color}" stroke-width="2.5" points="${steps
       .filter((s) => Number.isFinite(s[key]))
       .map((s) => `${x(s.targetRate)},${y(s[key])}`)
@@ -418,6 +441,7 @@ async function main() {
   log(`[bench] starting the stack ...`);
   await stack.start();
   const pids = stack.instances.map((i) => i.process!.pid!);
+  const ports = stack.instances.map((i) => i.port);
   const ctx = contextForStack(stack, env);
   const steps: StepResult[] = [];
   let idle = { rssBytes: 0, heapBytes: 0 };
@@ -429,13 +453,16 @@ async function main() {
     );
     log(`[bench] memory per idle connection (${IDLE_CONNECTIONS} connections, before any load) ...`);
     idle = await idleConnectionMemory(ctx, stack.get('gateway').process!.pid!);
-    await runStep(lanes, 100, pids); // warm-up, not reported
+    await runStep(lanes, 100, pids, ports); // warm-up, not reported
     for (const rate of RATES) {
-      const step = await runStep(lanes, rate, pids);
+      const step = await runStep(lanes, rate, pids, ports);
       steps.push(step);
       log(
         `[bench] ${rate} msg/s offered: ${step.achievedRate} acked/s, ack p50/p95/p99 ${step.ackP50}/${step.ackP95}/${step.ackP99} ms, ` +
-          `deliver p99 ${step.deliverP99} ms, ${step.cpuSecondsPer1000} CPU s per 1000`,
+          `deliver p99 ${step.deliverP99} ms, ${step.cpuSecondsPer1000} CPU s per 1000; mean ms per stage ` +
+          Object.entries(step.stageMeansMs)
+            .map(([stage, ms]) => `${stage} ${ms}`)
+            .join(', '),
       );
       if (step.acked < step.sent * 0.95) {
         log(`[bench] past saturation (${step.acked}/${step.sent} acked within 15 s); stopping the ramp`);
