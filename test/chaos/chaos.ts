@@ -9,7 +9,7 @@
  * and the database. Prints progress and a summary; writes .local/chaos/<seed>.json.
  *
  *   node -r tsconfig-paths/register dist/test/chaos/chaos.js --profile short|full
- *        [--seed N] [--messages N] [--faults N (per kind)] [--window-ms N] [--echo]
+ *        [--seed N] [--messages N] [--faults N (per kind)] [--window-ms N] [--max-pending N] [--echo]
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -96,6 +96,8 @@ export interface ChaosOptions {
   messages?: number;
   faultsPerKind?: number;
   windowMs?: number;
+  /** Unacked sends a device keeps before it waits (more keeps the load up through stalls). */
+  maxPending?: number;
   /** Echo the services' output. */
   echo?: boolean;
   log?: (line: string) => void;
@@ -187,6 +189,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     messages: options.messages ?? base.messages,
     faultsPerKind: options.faultsPerKind ?? base.faultsPerKind,
     windowMs: options.windowMs ?? base.windowMs,
+    maxPending: options.maxPending ?? base.maxPending,
   };
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const seed = options.seed ?? randomBytes(4).readUInt32BE(0) % 2 ** 31;
@@ -194,7 +197,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     `node -r tsconfig-paths/register dist/test/chaos/chaos.js --profile ${profile.name} --seed ${seed}` +
     (options.messages !== undefined ? ` --messages ${options.messages}` : '') +
     (options.faultsPerKind !== undefined ? ` --faults ${options.faultsPerKind}` : '') +
-    (options.windowMs !== undefined ? ` --window-ms ${options.windowMs}` : '');
+    (options.windowMs !== undefined ? ` --window-ms ${options.windowMs}` : '') +
+    (options.maxPending !== undefined ? ` --max-pending ${options.maxPending}` : '');
   const random = prng(seed ^ 0x5eed);
   const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/im_chaos_${runId}`;
@@ -682,6 +686,9 @@ function parseArgs(argv: string[]): ChaosOptions {
         break;
       case '--window-ms':
         options.windowMs = Number(value());
+        break;
+      case '--max-pending':
+        options.maxPending = Number(value());
         break;
       case '--echo':
         options.echo = true;
