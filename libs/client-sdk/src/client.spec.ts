@@ -251,14 +251,14 @@ describe('ChatClient', () => {
   });
 
   describe('reconnecting', () => {
-    it('drops a connection whose sync fails, and backs off before the next', async () => {
+    it('retries a sync the server could not answer on the same connection, then becomes ready', async () => {
       const h = setup({ random: () => 0.999 });
       await h.client.connect();
       await flush();
-      for (const delay of [499, 999, 1_998]) {
-        const socket = h.net.last;
-        socket.welcome();
-        await flush();
+      const socket = h.net.last;
+      socket.welcome();
+      await flush();
+      for (const delay of [500, 1_000, 2_000]) {
         socket.receive({
           type: 'error',
           ref: socket.last('sync').reqId,
@@ -266,12 +266,42 @@ describe('ChatClient', () => {
           message: 'db down',
         });
         await flush();
+        expect(socket.closedWith).toBeUndefined();
+        expect(h.client.state).toBe('syncing');
+        const syncs = socket.framesOf('sync').length;
+        await h.clock.advance(delay);
+        expect(socket.framesOf('sync').length).toBe(syncs + 1);
+      }
+      socket.receive({
+        type: 'sync_result',
+        reqId: socket.last('sync').reqId,
+        messages: [],
+        cursors: {},
+        hasMore: false,
+      });
+      await flush();
+      expect(h.client.state).toBe('ready');
+      expect(h.net.sockets).toHaveLength(1);
+      expect(h.events.error.map((e) => e.code)).toEqual(['unavailable', 'unavailable', 'unavailable']);
+      h.client.close();
+    });
+
+    it('drops a connection whose sync keeps failing or is refused for good, and backs off before the next', async () => {
+      const h = setup({ random: () => 0.999 });
+      await h.client.connect();
+      await flush();
+      for (const delay of [499, 999, 1_998]) {
+        const socket = h.net.last;
+        socket.welcome();
+        await flush();
+        socket.receive({ type: 'error', ref: socket.last('sync').reqId, code: 'bad_request', message: 'no' });
+        await flush();
         expect(socket.closedWith?.code).toBe(4000);
         expect(h.client.state).toBe('offline');
         await h.clock.advance(delay);
         expect(h.client.state).toBe('connecting');
       }
-      expect(h.events.error.map((e) => e.code)).toEqual(['unavailable', 'unavailable', 'unavailable']);
+      expect(h.events.error.map((e) => e.code)).toEqual(['bad_request', 'bad_request', 'bad_request']);
       h.client.close();
     });
 

@@ -99,6 +99,9 @@ export interface HistoryResult {
   hasMore: boolean;
 }
 
+/** Retries of a failed sync on the same connection: up to 0.5, 1, 2, 4, 5, 5 s (jittered down to half), then reconnect. */
+const SYNC_RETRY = { attempts: 6, baseMs: 500, capMs: 5_000 };
+
 /**
  * The chat client. Sends go through a durable outbox and are resent until acked; received
  * messages are stored in order without duplicates, acknowledged, and gaps are filled.
@@ -114,6 +117,8 @@ export class ChatClient extends Emitter<ClientEvents> {
   private me?: string;
   /** Incremented on every welcome and loss, so that a stale sync loop stops. */
   private session = 0;
+  private readonly clock: Clock;
+  private readonly random: () => number;
   private closed = false;
   /** read cursors given while offline, sent on the next welcome. */
   private readonly unsentReads = new Map<string, number>();
@@ -124,6 +129,8 @@ export class ChatClient extends Emitter<ClientEvents> {
     if (token === undefined) throw new TypeError('ChatClient needs a token or a tokenProvider');
     const socketFactory = options.socketFactory ?? defaultSocketFactory();
     const clock = options.clock ?? systemClock;
+    this.clock = clock;
+    this.random = options.random ?? Math.random;
     const onError = (error: ClientError) => this.emit('error', error);
     this.newId = options.newId ?? randomId;
     this.syncPageSize = options.syncPageSize ?? 200;
@@ -322,18 +329,32 @@ export class ChatClient extends Emitter<ClientEvents> {
   }
 
   private async syncThenReady(session: number): Promise<void> {
-    try {
-      await this.init();
-      if (session !== this.session) return;
-      await this.syncAll(session);
-      if (session !== this.session) return;
-      this.connection.resetBackoff();
-      this.setState('ready');
-      this.timelineStore.setGapFill(true);
-    } catch (error) {
-      if (session !== this.session) return; // the connection is already gone; its loss handles it
-      this.emit('error', asClientError(error, 'storage', 'sync failed'));
-      this.connection.drop('sync failed');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.init();
+        if (session !== this.session) return;
+        await this.syncAll(session);
+        if (session !== this.session) return;
+        this.connection.resetBackoff();
+        this.setState('ready');
+        this.timelineStore.setGapFill(true);
+        return;
+      } catch (error) {
+        if (session !== this.session) return; // the connection is already gone; its loss handles it
+        const e = asClientError(error, 'storage', 'sync failed');
+        this.emit('error', e);
+        // The server answered, so the link works: a passing failure (a database restart) is
+        // retried on this connection, instead of reconnecting with a backoff that has grown.
+        if (e.retryable && e.code !== 'storage' && attempt < SYNC_RETRY.attempts) {
+          const delay =
+            Math.min(SYNC_RETRY.capMs, SYNC_RETRY.baseMs * 2 ** attempt) * (0.5 + this.random() / 2);
+          await new Promise<void>((resolve) => this.clock.setTimeout(resolve, delay));
+          if (session !== this.session) return;
+          continue;
+        }
+        this.connection.drop('sync failed');
+        return;
+      }
     }
   }
 
