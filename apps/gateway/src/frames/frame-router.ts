@@ -98,8 +98,13 @@ export class FrameRouter {
     };
     conn.sendChain = conn.sendChain.then(async () => {
       try {
-        if (!(await this.withinLimits(conn, frame.clientMsgId))) return;
-        await this.accept.check(command);
+        // A dependency call that never settles must not wedge this connection's sends for good.
+        const admitted = await withTimeout(
+          (async () =>
+            (await this.withinLimits(conn, frame.clientMsgId)) && (await this.accept.check(command), true))(),
+          SEND_CHECK_TIMEOUT_MS,
+        );
+        if (!admitted) return;
       } catch (error) {
         return this.failWith(conn, frame.clientMsgId, error);
       }
@@ -164,3 +169,18 @@ const isTransient = (error: unknown): boolean => {
 };
 
 export type { ErrorCode };
+
+/** How long a send's limit and membership checks may take before it is answered `unavailable`. */
+const SEND_CHECK_TIMEOUT_MS = 10_000;
+
+/** Settles like `work`, or rejects with `unavailable` after `ms` (`work` is then ignored). */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ProtocolError('unavailable', 'the server could not check this send in time; retry')),
+      ms,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
