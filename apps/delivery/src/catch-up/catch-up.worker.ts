@@ -1,18 +1,13 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '@im/config';
 import { CursorsRepository, MessagesRepository } from '@im/database';
 import { metrics } from '@im/metrics';
 import { messageFrame, ServerFrame } from '@im/protocol';
 import { REDIS } from '@im/realtime';
+import { PeriodicRounds } from '../periodic-rounds';
 import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
-import { CatchUpState, cursorKey, OnlineDevice, planCatchUp } from './catch-up-plan';
+import { CatchUpState, CatchUpTask, cursorKey, OnlineDevice, planCatchUp } from './catch-up-plan';
 
 const catchUpPushes = metrics.counter(
   'im_delivery_catch_up_pushes_total',
@@ -36,9 +31,7 @@ const PAGE = 100;
  */
 @Injectable()
 export class CatchUpWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('catch-up');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly rounds: PeriodicRounds;
   private state = new Map<string, CatchUpState>();
 
   constructor(
@@ -47,21 +40,16 @@ export class CatchUpWorker implements OnApplicationBootstrap, BeforeApplicationS
     private readonly messages: MessagesRepository,
     private readonly router: DeviceRouter,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.rounds = new PeriodicRounds('catch-up', config.CATCH_UP_INTERVAL_MS, () => this.tick());
+  }
 
   onApplicationBootstrap() {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.tick()
-        .then(() => undefined)
-        .catch((e) => this.logger.warn(`catch-up round failed: ${String(e)}`))
-        .finally(() => (this.running = undefined));
-    }, this.config.CATCH_UP_INTERVAL_MS);
+    this.rounds.start();
   }
 
   async beforeApplicationShutdown() {
-    clearInterval(this.timer);
-    await this.running;
+    await this.rounds.stop();
   }
 
   /** One round; returns how many messages were pushed (0 when another instance holds the lease). */
@@ -114,20 +102,33 @@ export class CatchUpWorker implements OnApplicationBootstrap, BeforeApplicationS
     });
     this.state = plan.state;
 
-    const items: { target: DeviceTarget; frame: ServerFrame }[] = [];
+    // One read per conversation, however many of its members' devices are behind: from the
+    // lowest cursor and earliest connection among them; each device takes its own part.
+    const byConversation = new Map<string, CatchUpTask[]>();
     for (const task of plan.tasks) {
-      const found = presence.get(task.device.userId)?.get(task.device.deviceId);
-      if (!found) continue;
+      const list = byConversation.get(task.conversationId) ?? [];
+      list.push(task);
+      byConversation.set(task.conversationId, list);
+    }
+    const items: { target: DeviceTarget; frame: ServerFrame }[] = [];
+    for (const [conversationId, tasks] of byConversation) {
       const missing = await this.messages.storedBetween(
-        task.conversationId,
-        task.afterSeq,
-        task.upTo,
-        new Date(task.device.connectedAt - SYNC_MARGIN_MS),
+        conversationId,
+        Math.min(...tasks.map((t) => t.afterSeq)),
+        Math.max(...tasks.map((t) => t.upTo)),
+        new Date(Math.min(...tasks.map((t) => t.device.connectedAt)) - SYNC_MARGIN_MS),
         new Date(now - SETTLE_MS),
         PAGE,
       );
-      const target = { userId: task.device.userId, deviceId: task.device.deviceId, presence: found };
-      for (const m of missing) items.push({ target, frame: messageFrame(m) });
+      for (const task of tasks) {
+        const found = presence.get(task.device.userId)?.get(task.device.deviceId);
+        if (!found) continue;
+        const target = { userId: task.device.userId, deviceId: task.device.deviceId, presence: found };
+        const from = task.device.connectedAt - SYNC_MARGIN_MS;
+        for (const { message, storedAt } of missing)
+          if (message.seq > task.afterSeq && message.seq <= task.upTo && storedAt >= from)
+            items.push({ target, frame: messageFrame(message) });
+      }
     }
     if (items.length === 0) return 0;
     await this.router.send(items);

@@ -1,9 +1,10 @@
-import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { MessagesRepository } from '@im/database';
 import { metrics } from '@im/metrics';
 import { messageFrame, ServerFrame } from '@im/protocol';
 import { MembershipService } from '@im/realtime';
+import { PeriodicRounds } from '../periodic-rounds';
 import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
 import { PendingPushStore } from './pending-push.store';
 import { PendingPush, repushDelay } from './repush-schedule';
@@ -21,9 +22,7 @@ const BATCH = 500;
  */
 @Injectable()
 export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('repush');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly rounds = new PeriodicRounds('re-push', TICK_MS, () => this.tick());
 
   constructor(
     private readonly pending: PendingPushStore,
@@ -34,18 +33,11 @@ export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationSh
   ) {}
 
   onApplicationBootstrap() {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.tick()
-        .then(() => undefined)
-        .catch((e) => this.logger.warn(`re-push round failed: ${String(e)}`))
-        .finally(() => (this.running = undefined));
-    }, TICK_MS);
+    this.rounds.start();
   }
 
   async beforeApplicationShutdown() {
-    clearInterval(this.timer);
-    await this.running;
+    await this.rounds.stop();
   }
 
   /** One round: returns how many pushes were sent again. */

@@ -33,14 +33,14 @@ export class MessagesRepository {
     storedFrom: Date,
     storedTo: Date,
     limit: number,
-  ): Promise<MessageView[]> {
-    const rows: MessageRow[] = await this.db.query(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages
+  ): Promise<{ message: MessageView; storedAt: number }[]> {
+    const rows: (MessageRow & { stored_at: Date })[] = await this.db.query(
+      `SELECT ${MESSAGE_COLUMNS}, stored_at FROM messages
         WHERE conversation_id = $1 AND seq > $2 AND seq <= $3 AND stored_at BETWEEN $4 AND $5
         ORDER BY seq ASC LIMIT $6`,
       [conversationId, afterSeq, upTo, storedFrom, storedTo, limit],
     );
-    return rows.map(toMessageView);
+    return rows.map((r) => ({ message: toMessageView(r), storedAt: r.stored_at.getTime() }));
   }
 
   async before(conversationId: string, beforeSeq: number, limit: number): Promise<MessagePage> {
