@@ -1,0 +1,71 @@
+import type { AppConfig } from '@im/config';
+import type { BatchProducer } from '@im/messaging';
+import type { ServerFrame } from '@im/protocol';
+import { ClientConnection } from '../connections/client-connection';
+import type { MessageLimiter } from '../limits/message-limiter.service';
+import type { AcceptMessageUseCase } from '../messaging/accept-message.usecase';
+import type { QueriesService } from '../queries/queries.service';
+import { FrameRouter } from './frame-router';
+
+/**
+ * Regression (chaos, issue 5): after a Redis restart a send's membership check never settled,
+ * and every later send of that connection queued behind it for good. The check now gives up
+ * after 10 s with `unavailable`, which the client retries, and the sends behind it go on.
+ */
+describe('FrameRouter sends', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  function setup(check: (clientMsgId: string) => Promise<void>) {
+    const published: string[] = [];
+    const accept = {
+      check: (command: { clientMsgId: string }) => check(command.clientMsgId),
+      publish: async (command: { clientMsgId: string }) => {
+        published.push(command.clientMsgId);
+      },
+    } as unknown as AcceptMessageUseCase;
+    const config = { MAX_BODY_BYTES: 64 * 1024, INSTANCE_ID: 'gw-test' } as AppConfig;
+    const limiter = { check: async () => 'ok' } as unknown as MessageLimiter;
+    const router = new FrameRouter(config, accept, {} as QueriesService, {} as BatchProducer, limiter);
+    const frames: ServerFrame[] = [];
+    const socket = { OPEN: 1, readyState: 1, send: (text: string) => frames.push(JSON.parse(text)) };
+    const conn = new ClientConnection(socket as never, 'u1', 'd1', Date.now() + 3_600_000);
+    const send = (clientMsgId: string) =>
+      router.handleText(
+        conn,
+        JSON.stringify({
+          type: 'send',
+          clientMsgId,
+          conversationId: 'c1',
+          contentType: 'text',
+          body: { text: clientMsgId },
+        }),
+      );
+    return { send, published, frames };
+  }
+
+  it('answers a check that never settles with unavailable, and the sends behind it go on', async () => {
+    const { send, published, frames } = setup((id) =>
+      id === 'stuck' ? new Promise<void>(() => undefined) : Promise.resolve(),
+    );
+    send('stuck');
+    send('next');
+    await jest.advanceTimersByTimeAsync(9_000);
+    expect(published).toEqual([]);
+    expect(frames).toEqual([]);
+
+    await jest.advanceTimersByTimeAsync(1_500);
+    expect(frames).toEqual([expect.objectContaining({ type: 'error', ref: 'stuck', code: 'unavailable' })]);
+    expect(published).toEqual(['next']);
+  });
+
+  it('keeps a connection’s sends in arrival order while checks take different times', async () => {
+    const delays: Record<string, number> = { a: 300, b: 10, c: 100 };
+    const { send, published } = setup(
+      (id) => new Promise<void>((resolve) => setTimeout(resolve, delays[id] ?? 0)),
+    );
+    for (const id of ['a', 'b', 'c']) send(id);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(published).toEqual(['a', 'b', 'c']);
+  });
+});
