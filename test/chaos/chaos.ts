@@ -286,6 +286,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       jwtIssuer: env.JWT_ISSUER,
       databaseUrl,
       redisUrl: env.REDIS_URL,
+      redisKeyPrefix: `${env.KAFKA_TOPIC_PREFIX}:`,
       heartbeatMs: 10_000,
       services: [],
     });

@@ -19,11 +19,15 @@ describe('catch-up of pushes lost with Redis state (G5)', () => {
     const first = await sendAndAck(a, conversationId, 'before');
     await waitFor(() => b.frames.some((f) => f.type === 'message' && f.seq === first.seq), 'the first push');
 
-    const redis = new Redis(ctx.stack.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    const redis = new Redis(ctx.stack.redisUrl, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 3,
+      keyPrefix: ctx.stack.redisKeyPrefix,
+    });
     await redis.connect();
     try {
       // What a FLUSHALL does to bob: no presence (until his gateway re-asserts it) and no pending re-push.
-      await redis.del(`presence:${bob.id}`);
+      expect(await redis.del(`presence:${bob.id}`)).toBe(1);
       const lost = await sendAndAck(a, conversationId, 'pushed while bob had no presence');
       await waitFor(
         () =>

@@ -94,7 +94,7 @@ export function setup(): TestContext {
 /** A context over a stack a spec or benchmark started itself (HS256 secrets from its env). */
 export function contextForStack(
   stack: LocalStack,
-  env: { ADMIN_TOKEN: string; JWT_SECRET: string; DATABASE_URL: string },
+  env: { ADMIN_TOKEN: string; JWT_SECRET: string; DATABASE_URL: string; KAFKA_TOPIC_PREFIX: string },
 ) {
   return new TestContext({
     gateways: stack.gatewayUrls(),
@@ -104,6 +104,7 @@ export function contextForStack(
     jwtIssuer: 'im-backend',
     databaseUrl: env.DATABASE_URL,
     redisUrl: 'redis://127.0.0.1:6379',
+    redisKeyPrefix: `${env.KAFKA_TOPIC_PREFIX}:`,
     heartbeatMs: 25000,
     services: stack.instances.map((i) => ({
       name: i.name,

@@ -61,6 +61,7 @@ export default async function globalSetup(): Promise<void> {
     jwtIssuer: env.JWT_ISSUER,
     databaseUrl,
     redisUrl: env.REDIS_URL,
+    redisKeyPrefix: `${env.KAFKA_TOPIC_PREFIX}:`,
     heartbeatMs: Number(env.HEARTBEAT_MS),
     services: stack.instances.map((i) => ({
       name: i.name,

@@ -1,4 +1,4 @@
-import { loadConfig } from './app-config';
+import { loadConfig, redisKeyPrefix } from './app-config';
 
 const secrets = { ADMIN_TOKEN: 'a'.repeat(32), JWT_SECRET: 'b'.repeat(32) };
 
@@ -14,6 +14,13 @@ describe('loadConfig', () => {
 
   it('converts numbers from strings', () => {
     expect(loadConfig({ ...secrets, GATEWAY_PORT: '4100' }).GATEWAY_PORT).toBe(4100);
+  });
+
+  it('namespaces Redis like Kafka unless told otherwise', () => {
+    expect(redisKeyPrefix(loadConfig({ ...secrets }))).toBe('im:');
+    expect(redisKeyPrefix(loadConfig({ ...secrets, KAFKA_TOPIC_PREFIX: 'staging' }))).toBe('staging:');
+    expect(redisKeyPrefix(loadConfig({ ...secrets, REDIS_KEY_PREFIX: 'chat-eu:' }))).toBe('chat-eu:');
+    expect(() => loadConfig({ ...secrets, REDIS_KEY_PREFIX: 'has space' })).toThrow(/REDIS_KEY_PREFIX/);
   });
 
   it('refuses to start without secrets', () => {

@@ -110,6 +110,13 @@ export class AppConfig {
   DATABASE_POOL_SIZE = 10;
   @Matches(/^rediss?:\/\//)
   REDIS_URL = 'redis://127.0.0.1:6379';
+  /**
+   * Prefix of every Redis key and pub/sub channel, so several deployments can share one Redis
+   * without reading each other's state; by default `<KAFKA_TOPIC_PREFIX>:` (see redisKeyPrefix).
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_.:-]{1,64}$/)
+  REDIS_KEY_PREFIX?: string;
 
   @Transform(toInt)
   @IsInt()
@@ -207,6 +214,10 @@ export class AppConfig {
   @IsIn(['error', 'warn', 'log', 'debug'])
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' = 'log';
 }
+
+/** The Redis namespace of this deployment: REDIS_KEY_PREFIX, or the Kafka prefix and a colon. */
+export const redisKeyPrefix = (config: AppConfig): string =>
+  config.REDIS_KEY_PREFIX ?? `${config.KAFKA_TOPIC_PREFIX}:`;
 
 export class ConfigError extends Error {}
 

@@ -1,2 +1,2 @@
-export { AppConfig, ConfigError, loadConfig } from './app-config';
+export { AppConfig, ConfigError, loadConfig, redisKeyPrefix } from './app-config';
 export { ConfigModule } from './config.module';

@@ -19,14 +19,16 @@ export type GatewayEnvelope =
       reason: string;
     };
 
-export const gatewayChannel = (gatewayId: string) => `gw:${gatewayId}`;
+/** ioredis prefixes keys, not channels: the bus adds the client's key prefix itself. */
+export const gatewayChannel = (redis: Redis, gatewayId: string) =>
+  `${redis.options.keyPrefix ?? ''}gw:${gatewayId}`;
 
 /** Redis pub/sub from delivery and the admin API to a gateway instance. */
 export class GatewayBus {
   constructor(private readonly redis: Redis) {}
 
   async publish(gatewayId: string, envelope: GatewayEnvelope): Promise<void> {
-    await this.redis.publish(gatewayChannel(gatewayId), JSON.stringify(envelope));
+    await this.redis.publish(gatewayChannel(this.redis, gatewayId), JSON.stringify(envelope));
   }
 
   /**
@@ -45,7 +47,7 @@ export class GatewayBus {
     const pipeline = this.redis.pipeline();
     for (const [gatewayId, envelopes] of byGateway)
       pipeline.publish(
-        gatewayChannel(gatewayId),
+        gatewayChannel(this.redis, gatewayId),
         JSON.stringify(envelopes.length === 1 ? envelopes[0] : envelopes),
       );
     await pipeline.exec();
@@ -62,6 +64,6 @@ export class GatewayBus {
       const parsed = JSON.parse(message) as GatewayEnvelope | GatewayEnvelope[];
       for (const envelope of Array.isArray(parsed) ? parsed : [parsed]) onEnvelope(envelope);
     });
-    await subscriber.subscribe(gatewayChannel(gatewayId));
+    await subscriber.subscribe(gatewayChannel(subscriber, gatewayId));
   }
 }

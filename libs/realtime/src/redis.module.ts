@@ -1,11 +1,17 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { AppConfig } from '@im/config';
+import { AppConfig, redisKeyPrefix } from '@im/config';
 
 export const REDIS = Symbol('REDIS');
 
-export function createRedis(url: string, options: { pipelined?: boolean } = {}): Redis {
+/**
+ * A client whose every key (and, through GatewayBus, every channel) carries the deployment's
+ * prefix, so deployments sharing a Redis never read each other's membership, presence or
+ * pending re-pushes.
+ */
+export function createRedis(url: string, options: { keyPrefix: string; pipelined?: boolean }): Redis {
   return new Redis(url, {
+    keyPrefix: options.keyPrefix,
     // Off by default: a full chaos run with it on left a few connections' sends waiting forever
     // after a Redis restart (cause not pinned down); it bought ~10 %, inside the bench's noise.
     enableAutoPipelining: options.pipelined ?? false,
@@ -54,7 +60,7 @@ class RedisLifecycle implements OnApplicationShutdown {
     {
       provide: REDIS,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => createRedis(config.REDIS_URL),
+      useFactory: (config: AppConfig) => createRedis(config.REDIS_URL, { keyPrefix: redisKeyPrefix(config) }),
     },
     RedisHealth,
     RedisLifecycle,

@@ -103,6 +103,7 @@ export async function startOwnStack(options: OwnStackOptions): Promise<OwnStack>
     jwtIssuer: env.JWT_ISSUER,
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
+    redisKeyPrefix: `${env.KAFKA_TOPIC_PREFIX}:`,
     heartbeatMs: Number(env.HEARTBEAT_MS),
     services: stack.instances.map((i) => ({
       name: i.name,
