@@ -18,7 +18,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { LocalStack, ROOT, type ServiceInstance, type ServiceName } from '../../docker/local/stack';
 import { TestContext, type TestUser } from '../support/context';
-import { check, missingDeliveries, type CheckReport, type MessageRef } from './checker';
+import { check, DeliveryWatch, type CheckReport, type MessageRef } from './checker';
 import * as deps from './dependencies';
 import {
   buildSchedule,
@@ -148,6 +148,8 @@ export interface ChaosResult {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** The harness's own heap: it keeps every device's logs, and a starved harness looks like a stalled stack. */
+const heapMb = () => Math.round(process.memoryUsage().heapUsed / 1048576);
 
 /** A mutex per resource, plus a counting semaphore for infrastructure faults. */
 class Locks {
@@ -210,7 +212,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const seed = options.seed ?? randomBytes(4).readUInt32BE(0) % 2 ** 31;
   const command =
-    `node -r tsconfig-paths/register dist/test/chaos/chaos.js --profile ${profile.name} --seed ${seed}` +
+    `TS_NODE_BASEURL=dist node --max-old-space-size=8192 -r tsconfig-paths/register dist/test/chaos/chaos.js --profile ${profile.name} --seed ${seed}` +
     (options.messages !== undefined ? ` --messages ${options.messages}` : '') +
     (options.minMessages !== undefined ? ` --min-messages ${options.minMessages}` : '') +
     (options.faultsPerKind !== undefined ? ` --faults ${options.faultsPerKind}` : '') +
@@ -392,12 +394,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const running = new Set<string>();
     let faultsCompleted = 0;
     const loadStarted = Date.now();
+    let lastTick = Date.now();
     const ticker = setInterval(() => {
+      // A late tick means the harness itself was starved (GC, polling), not the stack.
+      const late = Date.now() - lastTick - 5000;
+      lastTick = Date.now();
+      if (late > 2000) log(`[chaos ${elapsed()}] harness event loop was blocked for ${late} ms`);
       const outbox = devices.reduce((n, d) => n + d.outboxSize, 0);
       const ready = devices.filter((d) => d.ready).length;
       log(
         `[chaos ${elapsed()}] sent ${sent}/${profile.messages} acked ${acked()} outbox ${outbox} · ready ${ready}/${devices.length}` +
-          ` · faults ${faultsCompleted}/${schedule.length}${running.size ? ` · now: ${[...running].join('; ')}` : ''}`,
+          ` · faults ${faultsCompleted}/${schedule.length} · heap ${heapMb()} MB` +
+          (running.size ? ` · now: ${[...running].join('; ')}` : ''),
       );
     }, 5000);
 
@@ -434,6 +442,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // --- convergence ----------------------------------------------------------------------
     let convergenceMs: number | null = null;
     const convergenceDeadline = Date.now() + profile.convergenceTimeoutMs;
+    const watch = new DeliveryWatch((c) => devicesOfConversation.get(c) ?? []);
     for (;;) {
       const allAcks = devices.flatMap((d) =>
         [...d.sends.values()]
@@ -441,7 +450,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           .map((s) => ({ conversationId: s.conversationId, seq: s.ack!.seq })),
       );
       const outbox = devices.reduce((n, d) => n + d.outboxSize, 0);
-      const missing = missingDeliveries(allAcks, (c) => devicesOfConversation.get(c) ?? []);
+      const missing = watch.missing(allAcks);
       if (outbox === 0 && missing === 0) {
         convergenceMs = Date.now() - lastFaultEnd;
         break;

@@ -1,4 +1,4 @@
-import { check, missingDeliveries, type CheckInput, type MessageRef } from './checker';
+import { check, DeliveryWatch, type CheckInput, type MessageRef } from './checker';
 import { buildSchedule, FAULT_KINDS, prng, type FaultKind } from './fault-schedule';
 
 const msg = (seq: number, clientMsgId: string, senderId = 'a', conversationId = 'c1'): MessageRef => ({
@@ -202,18 +202,26 @@ describe('chaos checker', () => {
     expect(r).toMatchObject({ acked: 1, unackedStored: 1, unackedNotStored: 1, lost: 0, duplicated: 0 });
   });
 
-  it('counts missing deliveries for convergence polling', () => {
-    const holding = (seqs: number[]) => ({ holds: (_c: string, s: number) => seqs.includes(s) });
-    const devices = [holding([1, 2]), holding([1])];
-    expect(
-      missingDeliveries(
-        [
-          { conversationId: 'c', seq: 1 },
-          { conversationId: 'c', seq: 2 },
-        ],
-        () => devices,
-      ),
-    ).toBe(1);
+  it('counts missing deliveries for convergence polling, and each pair only until it is held', () => {
+    const held = [new Set([1, 2]), new Set([1])];
+    let asked = 0;
+    const devices = held.map((seqs) => ({
+      holds: (_c: string, s: number) => {
+        asked++;
+        return seqs.has(s);
+      },
+    }));
+    const watch = new DeliveryWatch(() => devices);
+    const acks = [
+      { conversationId: 'c', seq: 1 },
+      { conversationId: 'c', seq: 2 },
+    ];
+    expect(watch.missing(acks)).toBe(1);
+    asked = 0;
+    expect(watch.missing(acks)).toBe(1);
+    expect(asked).toBe(1); // only the missing pair was asked again
+    held[1].add(2);
+    expect(watch.missing([...acks, { conversationId: 'c', seq: 3 }])).toBe(2);
   });
 });
 

@@ -1,48 +1,172 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { LocalStack, ROOT, ServiceName } from '../../docker/local/stack';
-import { contextForStack, TestContext } from './context';
+import { LocalStack, ROOT, ServiceName } from '../../../docker/local/stack';
+import { TestContext } from '../../support/context';
 
 /**
- * A stack of its own for a spec that needs other settings than the shared one: fresh secrets,
- * database and topic prefix; `stop()` stops it and drops its database.
+ * A private stack for the security specs whose attacks must not touch the shared one: other
+ * JWT settings, production rate limits, or frames that (today) crash a service or wedge a
+ * Kafka partition. Same services, same broker, PostgreSQL and Redis, but its own database,
+ * topic prefix and ports; `stop()` removes the database and the topics again.
  */
-export function ownStack(
-  name: string,
-  basePort: number,
-  settings: Record<string, string>,
-  instances: Partial<Record<ServiceName, number>> = {},
-) {
-  const run = `${name}${Date.now().toString(36)}`;
-  const database = `im_${run}`;
-  const env = {
+export interface OwnStackOptions {
+  /** Short name, part of the database, topic prefix and log directory. */
+  name: string;
+  /** Overrides of (or additions to) the environment below. */
+  env?: Record<string, string>;
+  instances?: Partial<Record<ServiceName, number>>;
+}
+
+export interface OwnStack {
+  ctx: TestContext;
+  stack: LocalStack;
+  env: Record<string, string>;
+  logDir: string;
+  /** `/health/ready` status of every instance (0 when it does not answer at all). */
+  readiness(): Promise<{ service: string; status: number }[]>;
+  /** The first ERROR lines of every service log, for failure messages. */
+  errorLines(max?: number): string[];
+  stop(): Promise<void>;
+}
+
+/** Ports already handed out by this process (stacks started in parallel must not collide). */
+const taken = new Set<number>();
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A base port in 6000-6900 whose next `count` ports are free now. */
+async function freeBase(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = 6000 + Math.floor(Math.random() * 90) * 10;
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    if (ports.some((p) => taken.has(p))) continue;
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) {
+      ports.forEach((p) => taken.add(p));
+      return base;
+    }
+  }
+  throw new Error('no free port range in 6000-6900');
+}
+
+export async function startOwnStack(options: OwnStackOptions): Promise<OwnStack> {
+  const run = `sec-${options.name}-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const database = `im_${run.replace(/-/g, '_')}`;
+  const env: Record<string, string> = {
     NODE_ENV: 'test',
     ADMIN_TOKEN: randomBytes(24).toString('hex'),
     JWT_SECRET: randomBytes(24).toString('hex'),
+    JWT_AUDIENCE: 'im',
+    JWT_ISSUER: 'im-backend',
     DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    KAFKA_BROKERS: '127.0.0.1:9092',
     KAFKA_TOPIC_PREFIX: run,
-    ...settings,
+    KAFKA_PARTITIONS: '2',
+    HEARTBEAT_MS: '5000',
+    REPUSH_INITIAL_MS: '400',
+    REPUSH_MAX_MS: '2000',
+    LOG_LEVEL: 'log',
+    ...options.env,
   };
-  const stack = new LocalStack({ env, basePort, logDir: join(ROOT, '.local', 'logs', run), instances });
-  let ctx: TestContext | undefined;
+  const instances = options.instances ?? { gateway: 1 };
+  const count = (['sequencer', 'storage', 'delivery', 'gateway'] as ServiceName[]).reduce(
+    (n, s) => n + (instances[s] ?? 1),
+    0,
+  );
+  const logDir = join(ROOT, '.local', 'logs', run);
+  const stack = new LocalStack({ env, basePort: await freeBase(count), logDir, instances });
+  const stop = async () => {
+    await stack.stop();
+    await dropRun(env.KAFKA_TOPIC_PREFIX, database);
+  };
+  try {
+    await stack.start();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const ctx = new TestContext({
+    gateways: stack.gatewayUrls(),
+    adminToken: env.ADMIN_TOKEN,
+    jwtSecret: env.JWT_SECRET,
+    jwtAudience: env.JWT_AUDIENCE,
+    jwtIssuer: env.JWT_ISSUER,
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    redisKeyPrefix: `${env.KAFKA_TOPIC_PREFIX}:`,
+    heartbeatMs: Number(env.HEARTBEAT_MS),
+    services: stack.instances.map((i) => ({
+      name: i.name,
+      index: i.index,
+      port: i.port,
+      pid: i.process?.pid ?? 0,
+    })),
+  });
   return {
+    ctx,
     stack,
-    get ctx(): TestContext {
-      if (!ctx) throw new Error('start() the stack first');
-      return ctx;
-    },
-    async start() {
-      await stack.start();
-      ctx = contextForStack(stack, env);
-    },
-    async stop() {
-      ctx?.closeAll();
-      await stack.stop();
-      const pg = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-      await pg.connect();
-      await pg.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-      await pg.end();
+    env,
+    logDir,
+    readiness: () =>
+      Promise.all(
+        stack.instances.map(async (i) => ({
+          service: `${i.name}#${i.index}`,
+          status: await fetch(`http://127.0.0.1:${i.port}/health/ready`).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        })),
+      ),
+    errorLines: (max = 6) => errorLines(logDir, max),
+    stop: async () => {
+      ctx.closeAll();
+      await stop();
     },
   };
+}
+
+/** The first ERROR (or fatal) lines of each log in `logDir`, without kafkajs topic-creation noise. */
+export function errorLines(logDir: string, max = 6): string[] {
+  if (!existsSync(logDir)) return [];
+  const out: string[] = [];
+  for (const file of readdirSync(logDir).sort()) {
+    const lines = readFileSync(join(logDir, file), 'utf8')
+      .split('\n')
+      .filter((l) => /ERROR|RangeError|FATAL|Unhandled|exited/.test(l) && !/CreateTopics/.test(l))
+      .slice(0, max);
+    out.push(...lines.map((l) => `${file}: ${l.slice(0, 400)}`));
+  }
+  return out;
+}
+
+async function dropRun(topicPrefix: string, database: string): Promise<void> {
+  const admin = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${topicPrefix}.`));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } catch (error) {
+    process.stdout.write(`[security] topics of ${topicPrefix} not deleted: ${String(error)}\n`);
+  } finally {
+    await admin.disconnect();
+  }
+  const pg = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  try {
+    await pg.connect();
+    await pg.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  } catch (error) {
+    process.stdout.write(`[security] database ${database} not dropped: ${String(error)}\n`);
+  } finally {
+    await pg.end().catch(() => undefined);
+  }
 }
