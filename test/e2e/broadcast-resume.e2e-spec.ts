@@ -1,5 +1,5 @@
 import { TestContext } from '../support/context';
-import { ownStack } from '../support/own-stack';
+import { OwnStack, startOwnStack } from '../support/own-stack';
 import { waitFor } from '../support/helpers';
 
 /**
@@ -7,20 +7,18 @@ import { waitFor } from '../support/helpers';
  * after a restart) resumes it, and every user gets the message once.
  */
 describe('broadcast resumed after its gateway is killed', () => {
-  const own = ownStack(
-    'bc',
-    8000 + Math.floor(Math.random() * 50) * 10,
-    { KAFKA_PARTITIONS: '2', BROADCAST_RATE_PER_SEC: '10' },
-    { gateway: 2 },
-  );
-  const stack = own.stack;
+  let own: OwnStack | undefined;
   let ctx: TestContext;
 
   beforeAll(async () => {
-    await own.start();
+    own = await startOwnStack({
+      name: 'bc',
+      env: { KAFKA_PARTITIONS: '2', BROADCAST_RATE_PER_SEC: '10' },
+      instances: { gateway: 2 },
+    });
     ctx = own.ctx;
   });
-  afterAll(() => own.stop());
+  afterAll(() => own?.stop());
 
   it('finishes with every user sent exactly once', async () => {
     const users = [];
@@ -39,6 +37,7 @@ describe('broadcast resumed after its gateway is killed', () => {
       'the broadcast to be under way',
       20_000,
     );
+    const stack = own!.stack;
     await stack.stopInstance(stack.get('gateway', 0), 'SIGKILL');
 
     const other = new TestContext({ ...ctx.stack, gateways: [ctx.gateway(1)] });

@@ -1,5 +1,5 @@
 import { TestContext } from '../support/context';
-import { ownStack } from '../support/own-stack';
+import { OwnStack, startOwnStack } from '../support/own-stack';
 import { upgradeStatus } from '../support/helpers';
 
 /**
@@ -7,25 +7,24 @@ import { upgradeStatus } from '../support/helpers';
  * with small limits (the shared stack runs with generous ones).
  */
 describe('limits and origin checks at the gateway', () => {
-  const own = ownStack(
-    'lim',
-    7000 + Math.floor(Math.random() * 100) * 10,
-    {
-      ALLOWED_ORIGINS: 'https://chat.example.com,http://localhost:8080',
-      MAX_CONNECTIONS_PER_USER: '2',
-      RATE_LIMIT_CONNECTION_PER_SEC: '5',
-      RATE_LIMIT_USER_PER_SEC: '8',
-      RATE_LIMIT_CLOSE_AFTER: '30',
-    },
-    { sequencer: 0, storage: 0, delivery: 0 },
-  );
+  let own: OwnStack | undefined;
   let ctx: TestContext;
 
   beforeAll(async () => {
-    await own.start();
+    own = await startOwnStack({
+      name: 'lim',
+      env: {
+        ALLOWED_ORIGINS: 'https://chat.example.com,http://localhost:8080',
+        MAX_CONNECTIONS_PER_USER: '2',
+        RATE_LIMIT_CONNECTION_PER_SEC: '5',
+        RATE_LIMIT_USER_PER_SEC: '8',
+        RATE_LIMIT_CLOSE_AFTER: '30',
+      },
+      instances: { gateway: 1, sequencer: 0, storage: 0, delivery: 0 },
+    });
     ctx = own.ctx;
   });
-  afterAll(() => own.stop());
+  afterAll(() => own?.stop());
 
   it('refuses a browser upgrade from an origin that is not allowed (403) and accepts allowed ones', async () => {
     const user = await ctx.newUser();

@@ -4,14 +4,15 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { LocalStack, ROOT, ServiceName } from '../../../docker/local/stack';
-import { TestContext } from '../../support/context';
+import { LocalStack, ROOT, ServiceName } from '../../docker/local/stack';
+import { TestContext } from './context';
 
 /**
- * A private stack for the security specs whose attacks must not touch the shared one: other
- * JWT settings, production rate limits, or frames that (today) crash a service or wedge a
- * Kafka partition. Same services, same broker, PostgreSQL and Redis, but its own database,
- * topic prefix and ports; `stop()` removes the database and the topics again.
+ * A stack of its own, for a spec that needs other settings than the shared one (small limits,
+ * other JWT settings, a single partition) or whose faults must not touch it (a killed gateway,
+ * frames that attack a service). Same services, broker, PostgreSQL and Redis, but its own
+ * secrets, database, topic prefix, Redis namespace and ports; `stop()` removes the database and
+ * the topics again.
  */
 export interface OwnStackOptions {
   /** Short name, part of the database, topic prefix and log directory. */
@@ -59,7 +60,7 @@ async function freeBase(count: number): Promise<number> {
 }
 
 export async function startOwnStack(options: OwnStackOptions): Promise<OwnStack> {
-  const run = `sec-${options.name}-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const run = `${options.name}-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const database = `im_${run.replace(/-/g, '_')}`;
   const env: Record<string, string> = {
     NODE_ENV: 'test',
@@ -156,7 +157,7 @@ async function dropRun(topicPrefix: string, database: string): Promise<void> {
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${topicPrefix}.`));
     if (topics.length > 0) await admin.deleteTopics({ topics });
   } catch (error) {
-    process.stdout.write(`[security] topics of ${topicPrefix} not deleted: ${String(error)}\n`);
+    process.stdout.write(`[own stack] topics of ${topicPrefix} not deleted: ${String(error)}\n`);
   } finally {
     await admin.disconnect();
   }
@@ -165,7 +166,7 @@ async function dropRun(topicPrefix: string, database: string): Promise<void> {
     await pg.connect();
     await pg.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
   } catch (error) {
-    process.stdout.write(`[security] database ${database} not dropped: ${String(error)}\n`);
+    process.stdout.write(`[own stack] database ${database} not dropped: ${String(error)}\n`);
   } finally {
     await pg.end().catch(() => undefined);
   }

@@ -11,7 +11,7 @@ import {
   waitFor,
   within,
 } from '../../support/helpers';
-import { OwnStack, startOwnStack } from './own-stack';
+import { OwnStack, startOwnStack } from '../../support/own-stack';
 
 const FLOOD = 1000;
 /** Errors a flooded send may get instead of an ack (PROTOCOL §4). */
@@ -351,7 +351,7 @@ describe('security: a flood against production rate limits (own stack)', () => {
 
   beforeAll(async () => {
     // No RATE_LIMIT_* overrides: the defaults a production gateway runs with.
-    own = await startOwnStack({ name: 'flood', instances: { gateway: 1 } });
+    own = await startOwnStack({ name: 'sec-flood', instances: { gateway: 1 } });
   }, 120_000);
 
   afterAll(async () => {

@@ -17,7 +17,7 @@ import {
   Sent,
   World,
 } from './frame-oracle';
-import { OwnStack, startOwnStack } from './own-stack';
+import { OwnStack, startOwnStack } from '../../support/own-stack';
 
 /**
  * A frame fuzzer: ≥ 10,000 random and mutated frames from several connections while a
@@ -586,7 +586,7 @@ describe('security: frame fuzzer', () => {
 
   beforeAll(async () => {
     own = await startOwnStack({
-      name: 'fuzz',
+      name: 'sec-fuzz',
       env: {
         KAFKA_PARTITIONS: '1',
         HEARTBEAT_MS: '30000',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setup, TestContext } from '../../support/context';
 import { Frame, TestClient } from '../../support/test-client';
 import { autoDeliverAck, framesDuring, fullHistory, isAnswerTo, sleep } from '../../support/helpers';
-import { OwnStack, startOwnStack } from './own-stack';
+import { OwnStack, startOwnStack } from '../../support/own-stack';
 
 /**
  * Single frames from an ordinary authenticated user that must neither take a service down nor
@@ -72,9 +72,9 @@ describe('security: poison frames', () => {
   beforeAll(async () => {
     const onePartition = { KAFKA_PARTITIONS: '1' };
     [gatewayOnly, wedgeable, wedgeable2] = await Promise.all([
-      startOwnStack({ name: 'nest', instances: { gateway: 1, sequencer: 0, storage: 0, delivery: 0 } }),
-      startOwnStack({ name: 'wedge', env: onePartition }),
-      startOwnStack({ name: 'wedge2', env: onePartition }),
+      startOwnStack({ name: 'sec-nest', instances: { gateway: 1, sequencer: 0, storage: 0, delivery: 0 } }),
+      startOwnStack({ name: 'sec-wedge', env: onePartition }),
+      startOwnStack({ name: 'sec-wedge2', env: onePartition }),
     ]);
   }, 180_000);
 

@@ -2,7 +2,7 @@ import { createHmac, generateKeyPairSync, KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { setup, TestContext } from '../../support/context';
 import { sendAndAck, upgradeStatus } from '../../support/helpers';
-import { OwnStack, startOwnStack } from './own-stack';
+import { OwnStack, startOwnStack } from '../../support/own-stack';
 
 /**
  * PROTOCOL §2 at the WebSocket upgrade: every token that is not a valid one of the configured
@@ -171,7 +171,7 @@ describe('security: tokens on a stack configured for RS256', () => {
 
   beforeAll(async () => {
     own = await startOwnStack({
-      name: 'rs256',
+      name: 'sec-rs256',
       env: {
         JWT_ALGORITHM: 'RS256',
         JWT_PUBLIC_KEY: keys.publicKey,
