@@ -415,6 +415,9 @@ describe('ChatClient', () => {
       await flush();
       expect(h.events.ack).toHaveLength(1);
       expect(h.client.outbox()).toEqual([]);
+      // A listener sees every change as a snapshot (built only when someone listens).
+      expect(h.events.outbox[0]).toMatchObject([{ clientMsgId, state: 'pending' }]);
+      expect(h.events.outbox.at(-1)).toEqual([]);
       expect(await storage.load()).toEqual([]);
       // The server pushes the message to the sender's other devices only: it is stored from the ack.
       expect(await h.client.timeline('c1')).toEqual([

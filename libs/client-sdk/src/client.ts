@@ -167,7 +167,10 @@ export class ChatClient extends Emitter<ClientEvents> {
       maxFrameBytes: options.maxFrameBytes ?? 65_536,
       isOnline: () => this.connection.isOpen,
       write,
-      onChange: () => this.emit('outbox', this.outboxQueue.entries()),
+      // A snapshot copies every entry: build it only for a listener.
+      onChange: () => {
+        if (this.hasListeners('outbox')) this.emit('outbox', this.outboxQueue.entries());
+      },
       onAcked: (entry, ack) => this.onAcked(entry, ack),
       onFailed: (entry, error) => this.emit('failed', { entry, error }),
       onError,

@@ -16,6 +16,11 @@ export class Emitter<Events extends object> {
     this.listeners.get(event)?.delete(listener);
   }
 
+  /** Lets an emitter skip building an event nobody listens to. */
+  protected hasListeners(event: keyof Events): boolean {
+    return (this.listeners.get(event)?.size ?? 0) > 0;
+  }
+
   protected emit<K extends keyof Events>(event: K, value: Events[K]): void {
     for (const listener of [...(this.listeners.get(event) ?? [])]) {
       try {

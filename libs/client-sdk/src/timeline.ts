@@ -47,6 +47,13 @@ export class Timeline {
   private readonly ackDue = new Set<string>();
   private ackTimer?: TimerHandle;
   private readonly filling = new Set<string>();
+  /**
+   * Conversations whose stored seqs above the cursor were read since load: for them the store
+   * lacks cursor + 1, and only a batch that brings it (or coverage that moves the cursor) can
+   * move the cursor. Reading every message above a hole on every new message made a hole that
+   * lasts (a lost push, until catch-up or gap fill) cost quadratic time.
+   */
+  private readonly scanned = new Set<string>();
   private chain: Promise<unknown> = Promise.resolve();
   private loaded?: Promise<void>;
   private gapFill = false;
@@ -72,7 +79,10 @@ export class Timeline {
 
   /** Stops syncing conversations the user is no longer a member of (the store keeps them). */
   forget(conversationIds: Iterable<string>): void {
-    for (const c of conversationIds) this.cursors.delete(c);
+    for (const c of conversationIds) {
+      this.cursors.delete(c);
+      this.scanned.delete(c);
+    }
   }
 
   /** Gap filling talks to the server, so it only runs while the client is ready. */
@@ -117,6 +127,12 @@ export class Timeline {
     const { store } = this.deps;
     const sorted = messages.map(toMessage).sort(byConversationThenSeq);
     const added = await store.add(sorted);
+    const addedSeqs = new Map<string, Set<number>>();
+    for (const m of added) {
+      let seqs = addedSeqs.get(m.conversationId);
+      if (!seqs) addedSeqs.set(m.conversationId, (seqs = new Set()));
+      seqs.add(m.seq);
+    }
     for (const m of added) {
       this.highest.set(m.conversationId, Math.max(m.seq, this.highest.get(m.conversationId) ?? 0));
       const target = recallTarget(m);
@@ -130,6 +146,7 @@ export class Timeline {
       await this.advance(
         c,
         coverage.filter((k) => k.conversationId === c),
+        addedSeqs.get(c) ?? new Set(),
       );
     for (const m of added) this.deps.onMessage(m);
     // A live push of what we already hold means the server missed our deliver_ack (it was lost
@@ -149,7 +166,7 @@ export class Timeline {
   }
 
   /** Moves the conversation's cursor over covered ranges and over seqs stored without a hole. */
-  private async advance(c: string, coverage: Coverage[]): Promise<void> {
+  private async advance(c: string, coverage: Coverage[], added: ReadonlySet<number>): Promise<void> {
     const known = this.cursors.get(c);
     let cursor = known ?? 0;
     let serverHasIt = false;
@@ -159,7 +176,9 @@ export class Timeline {
       serverHasIt = k.serverHasIt === true;
     }
     const top = this.highest.get(c);
-    if (top === undefined || top > cursor) {
+    const mayMove = !this.scanned.has(c) || cursor !== (known ?? 0) || added.has(cursor + 1);
+    if ((top === undefined || top > cursor) && mayMove) {
+      this.scanned.add(c);
       const above = await this.deps.store.list(c, cursor);
       if (above.length > 0) this.highest.set(c, Math.max(top ?? 0, above[above.length - 1].seq));
       for (const m of above) {
