@@ -18,6 +18,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { LocalStack, ROOT, type ServiceInstance, type ServiceName } from '../../docker/local/stack';
 import { TestContext, type TestUser } from '../support/context';
+import { freePortBase } from '../support/own-stack';
 import { check, DeliveryWatch, type CheckReport, type MessageRef } from './checker';
 import * as deps from './dependencies';
 import {
@@ -260,7 +261,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   };
   const stack = new LocalStack({
     env,
-    basePort: 9200 + Math.floor(Math.random() * 60) * 10,
+    basePort: await freePortBase(8, 9200, 9800),
     logDir,
     instances: { gateway: 2, sequencer: 2, storage: 2, delivery: 2 },
     echo: options.echo,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalStack, ROOT } from '../../docker/local/stack';
+import { freePortBase } from './own-stack';
 import { stackInfoFile, StackInfo } from './stack-info';
 
 export interface E2eRun {
@@ -40,7 +41,7 @@ export default async function globalSetup(): Promise<void> {
   const logDir = join(ROOT, '.local', 'logs', `e2e-${run}`);
   const stack = new LocalStack({
     env,
-    basePort: 5000 + Math.floor(Math.random() * 100) * 10, // 5000-5990: other suites use other ranges
+    basePort: await freePortBase(6, 5000, 6000), // other suites use other ranges
     logDir,
     instances: { gateway: 2 },
   });

@@ -45,10 +45,13 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A base port in 6000-6900 whose next `count` ports are free now. */
-async function freeBase(count: number): Promise<number> {
+/**
+ * A base port in [from, to) whose next `count` ports are free now. Free, not just unlikely to
+ * clash: a fixed random range once landed a service on PostgreSQL's 5432.
+ */
+export async function freePortBase(count: number, from = 6000, to = 6900): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 6000 + Math.floor(Math.random() * 90) * 10;
+    const base = from + Math.floor(Math.random() * ((to - from) / 10)) * 10;
     const ports = Array.from({ length: count }, (_, i) => base + i);
     if (ports.some((p) => taken.has(p))) continue;
     if ((await Promise.all(ports.map(portFree))).every(Boolean)) {
@@ -56,7 +59,7 @@ async function freeBase(count: number): Promise<number> {
       return base;
     }
   }
-  throw new Error('no free port range in 6000-6900');
+  throw new Error(`no free port range in ${from}-${to}`);
 }
 
 export async function startOwnStack(options: OwnStackOptions): Promise<OwnStack> {
@@ -85,7 +88,7 @@ export async function startOwnStack(options: OwnStackOptions): Promise<OwnStack>
     0,
   );
   const logDir = join(ROOT, '.local', 'logs', run);
-  const stack = new LocalStack({ env, basePort: await freeBase(count), logDir, instances });
+  const stack = new LocalStack({ env, basePort: await freePortBase(count), logDir, instances });
   const stop = async () => {
     await stack.stop();
     await dropRun(env.KAFKA_TOPIC_PREFIX, database);
