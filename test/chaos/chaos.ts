@@ -14,11 +14,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { LocalStack, ROOT, type ServiceInstance, type ServiceName } from '../../docker/local/stack';
 import { TestContext, type TestUser } from '../support/context';
-import { freePortBase } from '../support/own-stack';
+import { dropRun, freePortBase } from '../support/own-stack';
+import { describeStack } from '../support/stack-info';
 import { check, DeliveryWatch, type CheckReport, type MessageRef } from './checker';
 import * as deps from './dependencies';
 import {
@@ -281,18 +281,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     log(`[chaos] stack ready after ${elapsed()}`);
 
     // --- the world: users, devices, conversations ---------------------------------------
-    const ctx = new TestContext({
-      gateways: stack.gatewayUrls(),
-      adminToken: env.ADMIN_TOKEN,
-      jwtSecret: env.JWT_SECRET,
-      jwtAudience: env.JWT_AUDIENCE,
-      jwtIssuer: env.JWT_ISSUER,
-      databaseUrl,
-      redisUrl: env.REDIS_URL,
-      redisKeyPrefix: `${env.KAFKA_TOPIC_PREFIX}:`,
-      heartbeatMs: 10_000,
-      services: [],
-    });
+    const ctx = new TestContext(describeStack(stack, env));
     const users: TestUser[] = [];
     for (let i = 0; i < profile.users; i += 8) {
       const batch = await Promise.all(
@@ -531,7 +520,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     for (const d of devices) d.close();
     await stack.stop().catch((e) => log(`[chaos] stopping the stack: ${String(e)}`));
     await deps.restoreAll(log);
-    if (passed) await dropRun(databaseUrl, topicPrefix, log);
+    if (passed) await dropRun(topicPrefix, databaseUrl, log);
     else log(`[chaos] kept database ${databaseUrl} and topics ${topicPrefix}.* for inspection`);
   }
 }
@@ -632,31 +621,6 @@ async function readMessages(databaseUrl: string, conversationIds: string[]): Pro
       senderId: r.sender_id,
       clientMsgId: r.client_msg_id,
     }));
-  } finally {
-    await pg.end();
-  }
-}
-
-async function dropRun(databaseUrl: string, topicPrefix: string, log: (line: string) => void): Promise<void> {
-  const admin = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING }).admin();
-  try {
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${topicPrefix}.`));
-    if (topics.length > 0) await admin.deleteTopics({ topics });
-  } catch (error) {
-    log(`[chaos] topics of ${topicPrefix} not deleted: ${String(error)}`);
-  } finally {
-    await admin.disconnect();
-  }
-  const url = new URL(databaseUrl);
-  const name = url.pathname.slice(1);
-  url.pathname = '/postgres';
-  const pg = new Client({ connectionString: url.toString() });
-  try {
-    await pg.connect();
-    await pg.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } catch (error) {
-    log(`[chaos] database ${name} not dropped: ${String(error)}`);
   } finally {
     await pg.end();
   }

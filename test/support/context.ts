@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LocalStack } from '../../docker/local/stack';
-import { readStackInfo, StackInfo } from './stack-info';
+import { describeStack, readStackInfo, StackInfo } from './stack-info';
 import { TestClient } from './test-client';
 
 export interface TestUser {
@@ -96,21 +96,5 @@ export function contextForStack(
   stack: LocalStack,
   env: { ADMIN_TOKEN: string; JWT_SECRET: string; DATABASE_URL: string; KAFKA_TOPIC_PREFIX: string },
 ) {
-  return new TestContext({
-    gateways: stack.gatewayUrls(),
-    adminToken: env.ADMIN_TOKEN,
-    jwtSecret: env.JWT_SECRET,
-    jwtAudience: 'im',
-    jwtIssuer: 'im-backend',
-    databaseUrl: env.DATABASE_URL,
-    redisUrl: 'redis://127.0.0.1:6379',
-    redisKeyPrefix: `${env.KAFKA_TOPIC_PREFIX}:`,
-    heartbeatMs: 25000,
-    services: stack.instances.map((i) => ({
-      name: i.name,
-      index: i.index,
-      port: i.port,
-      pid: i.process?.pid ?? 0,
-    })),
-  });
+  return new TestContext(describeStack(stack, env));
 }

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalStack, ROOT } from '../../docker/local/stack';
 import { freePortBase } from './own-stack';
-import { stackInfoFile, StackInfo } from './stack-info';
+import { describeStack, stackInfoFile } from './stack-info';
 
 export interface E2eRun {
   stack: LocalStack;
@@ -54,23 +54,7 @@ export default async function globalSetup(): Promise<void> {
     throw error;
   }
   process.stdout.write(`[e2e] stack ready in ${Date.now() - started} ms\n`);
-  const info: StackInfo = {
-    gateways: stack.gatewayUrls(),
-    adminToken: env.ADMIN_TOKEN,
-    jwtSecret: env.JWT_SECRET,
-    jwtAudience: env.JWT_AUDIENCE,
-    jwtIssuer: env.JWT_ISSUER,
-    databaseUrl,
-    redisUrl: env.REDIS_URL,
-    redisKeyPrefix: `${env.KAFKA_TOPIC_PREFIX}:`,
-    heartbeatMs: Number(env.HEARTBEAT_MS),
-    services: stack.instances.map((i) => ({
-      name: i.name,
-      index: i.index,
-      port: i.port,
-      pid: i.process?.pid ?? 0,
-    })),
-  };
+  const info = describeStack(stack, env);
   mkdirSync(join(ROOT, '.local'), { recursive: true });
   const file = stackInfoFile();
   writeFileSync(file, JSON.stringify(info, null, 2));

@@ -6,6 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { LocalStack, ROOT, ServiceName } from '../../docker/local/stack';
 import { TestContext } from './context';
+import { describeStack } from './stack-info';
 
 /**
  * A stack of its own, for a spec that needs other settings than the shared one (small limits,
@@ -91,7 +92,7 @@ export async function startOwnStack(options: OwnStackOptions): Promise<OwnStack>
   const stack = new LocalStack({ env, basePort: await freePortBase(count), logDir, instances });
   const stop = async () => {
     await stack.stop();
-    await dropRun(env.KAFKA_TOPIC_PREFIX, database);
+    await dropRun(env.KAFKA_TOPIC_PREFIX, env.DATABASE_URL);
   };
   try {
     await stack.start();
@@ -99,23 +100,7 @@ export async function startOwnStack(options: OwnStackOptions): Promise<OwnStack>
     await stop();
     throw error;
   }
-  const ctx = new TestContext({
-    gateways: stack.gatewayUrls(),
-    adminToken: env.ADMIN_TOKEN,
-    jwtSecret: env.JWT_SECRET,
-    jwtAudience: env.JWT_AUDIENCE,
-    jwtIssuer: env.JWT_ISSUER,
-    databaseUrl: env.DATABASE_URL,
-    redisUrl: env.REDIS_URL,
-    redisKeyPrefix: `${env.KAFKA_TOPIC_PREFIX}:`,
-    heartbeatMs: Number(env.HEARTBEAT_MS),
-    services: stack.instances.map((i) => ({
-      name: i.name,
-      index: i.index,
-      port: i.port,
-      pid: i.process?.pid ?? 0,
-    })),
-  });
+  const ctx = new TestContext(describeStack(stack, env));
   return {
     ctx,
     stack,
@@ -153,23 +138,31 @@ export function errorLines(logDir: string, max = 6): string[] {
   return out;
 }
 
-async function dropRun(topicPrefix: string, database: string): Promise<void> {
+/** Deletes a run's topics and drops its database; what fails is logged, not thrown. */
+export async function dropRun(
+  topicPrefix: string,
+  databaseUrl: string,
+  log: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<void> {
   const admin = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING }).admin();
   try {
     await admin.connect();
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${topicPrefix}.`));
     if (topics.length > 0) await admin.deleteTopics({ topics });
   } catch (error) {
-    process.stdout.write(`[own stack] topics of ${topicPrefix} not deleted: ${String(error)}\n`);
+    log(`[${topicPrefix}] topics not deleted: ${String(error)}`);
   } finally {
     await admin.disconnect();
   }
-  const pg = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  const url = new URL(databaseUrl);
+  const database = url.pathname.slice(1);
+  url.pathname = '/postgres';
+  const pg = new Client({ connectionString: url.toString() });
   try {
     await pg.connect();
     await pg.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
   } catch (error) {
-    process.stdout.write(`[own stack] database ${database} not dropped: ${String(error)}\n`);
+    log(`[${topicPrefix}] database ${database} not dropped: ${String(error)}`);
   } finally {
     await pg.end().catch(() => undefined);
   }
