@@ -15,7 +15,7 @@ describe('Redis namespaces (real Redis)', () => {
   const run = randomUUID().slice(0, 8);
   const clients: Redis[] = [];
   const client = (keyPrefix: string) => {
-    const c = createRedis(url, { keyPrefix });
+    const c = createRedis(url, keyPrefix);
     clients.push(c);
     return c;
   };

@@ -1,5 +1,5 @@
 export { RedisModule, REDIS, RedisHealth, createRedis } from './redis.module';
-export { GatewayBus, gatewayChannel } from './gateway-bus';
+export { GatewayBus } from './gateway-bus';
 export type { GatewayEnvelope } from './gateway-bus';
 export { PresenceStore, PRESENCE_TTL_SECONDS } from './presence-store';
 export type { DevicePresence } from './presence-store';

@@ -9,12 +9,12 @@ export const REDIS = Symbol('REDIS');
  * prefix, so deployments sharing a Redis never read each other's membership, presence or
  * pending re-pushes.
  */
-export function createRedis(url: string, options: { keyPrefix: string; pipelined?: boolean }): Redis {
+export function createRedis(url: string, keyPrefix: string): Redis {
   return new Redis(url, {
-    keyPrefix: options.keyPrefix,
-    // Off by default: a full chaos run with it on left a few connections' sends waiting forever
-    // after a Redis restart (cause not pinned down); it bought ~10 %, inside the bench's noise.
-    enableAutoPipelining: options.pipelined ?? false,
+    keyPrefix,
+    // Off: a full chaos run with it on left a few connections' sends waiting forever after a
+    // Redis restart (cause not pinned down); it bought ~10 %, inside the bench's noise.
+    enableAutoPipelining: false,
     // Commands wait while Redis restarts instead of failing at once; callers time out themselves.
     maxRetriesPerRequest: 3,
     enableOfflineQueue: true,
@@ -60,7 +60,7 @@ class RedisLifecycle implements OnApplicationShutdown {
     {
       provide: REDIS,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => createRedis(config.REDIS_URL, { keyPrefix: redisKeyPrefix(config) }),
+      useFactory: (config: AppConfig) => createRedis(config.REDIS_URL, redisKeyPrefix(config)),
     },
     RedisHealth,
     RedisLifecycle,

@@ -1,4 +1,13 @@
-import { ActiveMembership, cursorKey, OnlineDevice, planCatchUp, CatchUpState } from './catch-up-plan';
+import {
+  ActiveMembership,
+  CatchUpState,
+  CatchUpTask,
+  cursorKey,
+  OnlineDevice,
+  planCatchUp,
+  readRange,
+  takeFromPage,
+} from './catch-up-plan';
 
 const device = (userId: string, deviceId = 'd1', connId = `${userId}-conn`): OnlineDevice => ({
   userId,
@@ -80,5 +89,49 @@ describe('planCatchUp', () => {
     expect(first.tasks.map((t) => t.conversationId)).toEqual(['a', 'b']);
     const second = plan(m, [device('bob')], {}, first.state, 1, 2);
     expect(second.tasks.map((t) => t.conversationId)).toEqual(['c']);
+  });
+});
+
+describe('takeFromPage', () => {
+  const task = (userId: string, afterSeq: number, upTo: number, connectedAt = 0): CatchUpTask => ({
+    device: { ...device(userId), connectedAt },
+    conversationId: 'c',
+    afterSeq,
+    upTo,
+  });
+  const rows = (from: number, to: number, storedAt = 100) =>
+    Array.from({ length: to - from + 1 }, (_, i) => ({ message: { seq: from + i }, storedAt }));
+  const seqs = (r: { message: { seq: number } }[]) => r.map((x) => x.message.seq);
+
+  it('reads once from the lowest cursor and the earliest connection', () => {
+    expect(readRange([task('a', 5, 9, 2000), task('b', 2, 7, 1000)], 500)).toEqual({
+      afterSeq: 2,
+      upTo: 9,
+      storedFrom: 500,
+    });
+  });
+
+  it('gives each device its own range, stored after it connected', () => {
+    const { pushes, rest } = takeFromPage(
+      [task('a', 2, 6), task('b', 4, 8, 10_000)],
+      [...rows(3, 5, 100), ...rows(6, 8, 20_000)],
+      false,
+      1000,
+    );
+    expect(pushes.map((p) => seqs(p.rows))).toEqual([
+      [3, 4, 5, 6],
+      [6, 7, 8],
+    ]);
+    expect(rest).toEqual([]);
+  });
+
+  // Regression (review): a page cut at its limit by a device far behind (one that never
+  // acknowledges, say) left every other behind device of the conversation unserved each round.
+  it('returns the devices a full page did not reach, for a read of their own', () => {
+    const far = task('a', 0, 500);
+    const near = task('b', 300, 500);
+    const { pushes, rest } = takeFromPage([far, near], rows(1, 100), true, 0);
+    expect(pushes.map((p) => p.task)).toEqual([far]);
+    expect(rest).toEqual([near]);
   });
 });

@@ -81,3 +81,42 @@ export function planCatchUp(input: CatchUpInput): { tasks: CatchUpTask[]; state:
   }
   return { tasks, state: next };
 }
+
+/** The one read that serves every task of a conversation: from the lowest cursor and earliest connection. */
+export function readRange(tasks: CatchUpTask[], syncMarginMs: number) {
+  return {
+    afterSeq: Math.min(...tasks.map((t) => t.afterSeq)),
+    upTo: Math.max(...tasks.map((t) => t.upTo)),
+    storedFrom: Math.min(...tasks.map((t) => t.device.connectedAt)) - syncMarginMs,
+  };
+}
+
+/**
+ * Splits a page read with `readRange` among the tasks: each takes the rows in its own seq
+ * range, stored after its device connected (less the sync margin). A page cut at its limit
+ * ends at its last seq; a task whose cursor is at or above it got nothing from this page and
+ * is returned in `rest` for a read of its own. The task with the lowest cursor is always
+ * served, so reading again for `rest` ends.
+ */
+export function takeFromPage<R extends { message: { seq: number }; storedAt: number }>(
+  tasks: CatchUpTask[],
+  page: R[],
+  pageFull: boolean,
+  syncMarginMs: number,
+): { pushes: { task: CatchUpTask; rows: R[] }[]; rest: CatchUpTask[] } {
+  const lastSeq = page.length > 0 ? page[page.length - 1].message.seq : Number.POSITIVE_INFINITY;
+  const pushes: { task: CatchUpTask; rows: R[] }[] = [];
+  const rest: CatchUpTask[] = [];
+  for (const task of tasks) {
+    if (pageFull && task.afterSeq >= lastSeq) {
+      rest.push(task);
+      continue;
+    }
+    const from = task.device.connectedAt - syncMarginMs;
+    const rows = page.filter(
+      (r) => r.message.seq > task.afterSeq && r.message.seq <= task.upTo && r.storedAt >= from,
+    );
+    pushes.push({ task, rows });
+  }
+  return { pushes, rest };
+}

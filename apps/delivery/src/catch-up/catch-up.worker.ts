@@ -7,7 +7,15 @@ import { messageFrame, ServerFrame } from '@im/protocol';
 import { REDIS } from '@im/realtime';
 import { PeriodicRounds } from '../periodic-rounds';
 import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
-import { CatchUpState, CatchUpTask, cursorKey, OnlineDevice, planCatchUp } from './catch-up-plan';
+import {
+  CatchUpState,
+  CatchUpTask,
+  cursorKey,
+  OnlineDevice,
+  planCatchUp,
+  readRange,
+  takeFromPage,
+} from './catch-up-plan';
 
 const catchUpPushes = metrics.counter(
   'im_delivery_catch_up_pushes_total',
@@ -54,7 +62,7 @@ export class CatchUpWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   /** One round; returns how many messages were pushed (0 when another instance holds the lease). */
   async tick(now = Date.now()): Promise<number> {
-    const lease = `catchup:lease:${this.config.KAFKA_TOPIC_PREFIX}`;
+    const lease = 'catchup:lease'; // the client's key prefix makes it this deployment's
     const won = await this.redis.set(
       lease,
       this.config.INSTANCE_ID,
@@ -102,8 +110,8 @@ export class CatchUpWorker implements OnApplicationBootstrap, BeforeApplicationS
     });
     this.state = plan.state;
 
-    // One read per conversation, however many of its members' devices are behind: from the
-    // lowest cursor and earliest connection among them; each device takes its own part.
+    // One read per conversation, however many of its members' devices are behind; a device
+    // the page did not reach (a lower cursor filled it) gets a read of its own.
     const byConversation = new Map<string, CatchUpTask[]>();
     for (const task of plan.tasks) {
       const list = byConversation.get(task.conversationId) ?? [];
@@ -111,23 +119,26 @@ export class CatchUpWorker implements OnApplicationBootstrap, BeforeApplicationS
       byConversation.set(task.conversationId, list);
     }
     const items: { target: DeviceTarget; frame: ServerFrame }[] = [];
-    for (const [conversationId, tasks] of byConversation) {
-      const missing = await this.messages.storedBetween(
-        conversationId,
-        Math.min(...tasks.map((t) => t.afterSeq)),
-        Math.max(...tasks.map((t) => t.upTo)),
-        new Date(Math.min(...tasks.map((t) => t.device.connectedAt)) - SYNC_MARGIN_MS),
-        new Date(now - SETTLE_MS),
-        PAGE,
-      );
-      for (const task of tasks) {
-        const found = presence.get(task.device.userId)?.get(task.device.deviceId);
-        if (!found) continue;
-        const target = { userId: task.device.userId, deviceId: task.device.deviceId, presence: found };
-        const from = task.device.connectedAt - SYNC_MARGIN_MS;
-        for (const { message, storedAt } of missing)
-          if (message.seq > task.afterSeq && message.seq <= task.upTo && storedAt >= from)
-            items.push({ target, frame: messageFrame(message) });
+    for (const [conversationId, conversationTasks] of byConversation) {
+      let tasks = conversationTasks;
+      while (tasks.length > 0) {
+        const range = readRange(tasks, SYNC_MARGIN_MS);
+        const page = await this.messages.storedBetween(
+          conversationId,
+          range.afterSeq,
+          range.upTo,
+          new Date(range.storedFrom),
+          new Date(now - SETTLE_MS),
+          PAGE,
+        );
+        const { pushes, rest } = takeFromPage(tasks, page, page.length === PAGE, SYNC_MARGIN_MS);
+        for (const { task, rows } of pushes) {
+          const found = presence.get(task.device.userId)?.get(task.device.deviceId);
+          if (!found) continue;
+          const target = { userId: task.device.userId, deviceId: task.device.deviceId, presence: found };
+          for (const { message } of rows) items.push({ target, frame: messageFrame(message) });
+        }
+        tasks = rest;
       }
     }
     if (items.length === 0) return 0;

@@ -47,7 +47,7 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
   }
 
   async onModuleInit() {
-    this.subscriber = createRedis(this.config.REDIS_URL, { keyPrefix: redisKeyPrefix(this.config) });
+    this.subscriber = createRedis(this.config.REDIS_URL, redisKeyPrefix(this.config));
     await GatewayBus.subscribe(this.subscriber, this.gatewayId, (e) => this.onEnvelope(e));
     this.timers.push(setInterval(() => this.closeSilent(), Math.min(1000, this.config.HEARTBEAT_MS)));
     this.timers.push(setInterval(() => void this.refreshPresence(), PRESENCE_REFRESH_MS));
