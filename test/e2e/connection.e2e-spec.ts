@@ -17,7 +17,7 @@ describe('connection', () => {
     return jwt.sign({ sub, iat: now, exp: now + 600, ...claims }, key ?? ctx.stack.jwtSecret, {
       algorithm: 'HS256',
       audience: ctx.stack.jwtAudience,
-      issuer: ctx.stack.jwtIssuer,
+      ...(ctx.stack.jwtIssuer !== undefined && { issuer: ctx.stack.jwtIssuer }),
       ...options,
     });
   }

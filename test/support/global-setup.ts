@@ -24,7 +24,6 @@ export default async function globalSetup(): Promise<void> {
     ADMIN_TOKEN: randomBytes(24).toString('hex'),
     JWT_SECRET: randomBytes(24).toString('hex'),
     JWT_AUDIENCE: 'im',
-    JWT_ISSUER: 'im-backend',
     DATABASE_URL: databaseUrl,
     REDIS_URL: 'redis://127.0.0.1:6379',
     KAFKA_BROKERS: '127.0.0.1:9092',

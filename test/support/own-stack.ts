@@ -71,7 +71,6 @@ export async function startOwnStack(options: OwnStackOptions): Promise<OwnStack>
     ADMIN_TOKEN: randomBytes(24).toString('hex'),
     JWT_SECRET: randomBytes(24).toString('hex'),
     JWT_AUDIENCE: 'im',
-    JWT_ISSUER: 'im-backend',
     DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
     REDIS_URL: 'redis://127.0.0.1:6379',
     KAFKA_BROKERS: '127.0.0.1:9092',

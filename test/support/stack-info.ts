@@ -8,7 +8,8 @@ export interface StackInfo {
   adminToken: string;
   jwtSecret: string;
   jwtAudience: string;
-  jwtIssuer: string;
+  /** The `iss` the stack requires; undefined when JWT_ISSUER is unset (no issuer check). */
+  jwtIssuer?: string;
   databaseUrl: string;
   redisUrl: string;
   /** The stack's Redis namespace (REDIS_KEY_PREFIX): a spec touching Redis keys must use it. */
@@ -42,7 +43,7 @@ export function describeStack(
     adminToken: required('ADMIN_TOKEN'),
     jwtSecret: required('JWT_SECRET'),
     jwtAudience: env.JWT_AUDIENCE ?? 'im',
-    jwtIssuer: env.JWT_ISSUER ?? 'im-backend',
+    jwtIssuer: env.JWT_ISSUER || undefined, // empty is unset, as for the services
     databaseUrl: required('DATABASE_URL'),
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? `${env.KAFKA_TOPIC_PREFIX ?? 'im'}:`,

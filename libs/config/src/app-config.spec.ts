@@ -23,6 +23,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...secrets, REDIS_KEY_PREFIX: 'has space' })).toThrow(/REDIS_KEY_PREFIX/);
   });
 
+  it('checks no issuer unless JWT_ISSUER is set, and takes it as given when it is', () => {
+    expect(loadConfig({ ...secrets }).JWT_ISSUER).toBeUndefined();
+    expect(loadConfig({ ...secrets, JWT_ISSUER: '' }).JWT_ISSUER).toBeUndefined();
+    expect(loadConfig({ ...secrets, JWT_ISSUER: 'im-backend' }).JWT_ISSUER).toBe('im-backend');
+  });
+
   it('refuses to start without secrets', () => {
     expect(() => loadConfig({})).toThrow(/ADMIN_TOKEN[\s\S]*JWT_SECRET/);
   });

@@ -72,9 +72,11 @@ export class AppConfig {
   @IsString()
   @MinLength(1)
   JWT_AUDIENCE = 'im';
+  /** Required `iss` of user tokens; unset (the default) checks no issuer (PROTOCOL §2). */
+  @IsOptional()
   @IsString()
   @MinLength(1)
-  JWT_ISSUER = 'im-backend';
+  JWT_ISSUER?: string;
   @Transform(toInt)
   @IsInt()
   @Min(60)

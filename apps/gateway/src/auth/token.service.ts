@@ -15,12 +15,18 @@ export interface UserIdentity {
   userId: string;
   /** Seconds since epoch. */
   expiresAt: number;
-  /** Milliseconds since epoch (from our own `iat_ms` claim, else `iat`). */
-  issuedAtMs: number;
+  /**
+   * When the token was issued, for session revocation: our own `iat_ms` claim (admin API) in
+   * milliseconds, else the standard `iat` in whole seconds; absent when the token has neither.
+   */
+  issuedAt?: { ms: number } | { seconds: number };
   jti?: string;
 }
 
-/** Verifies user JWTs (algorithm pinned, audience, issuer, expiry) and issues them for the admin API. */
+/**
+ * Verifies user JWTs (algorithm pinned, audience, expiry, `nbf`, and the issuer only when
+ * JWT_ISSUER is set: PROTOCOL §2) and issues them for the admin API.
+ */
 @Injectable()
 export class TokenService {
   private readonly verifyKey: string;
@@ -38,16 +44,24 @@ export class TokenService {
   verify(token: string | undefined | null): UserIdentity | null {
     if (!token) return null;
     try {
+      // jsonwebtoken refuses a token whose `nbf` is in the future (ignoreNotBefore stays off).
       const claims = jwt.verify(token, this.verifyKey, {
         algorithms: [this.config.JWT_ALGORITHM],
         audience: this.config.JWT_AUDIENCE,
-        issuer: this.config.JWT_ISSUER,
+        ...(this.config.JWT_ISSUER !== undefined && { issuer: this.config.JWT_ISSUER }),
       });
       if (typeof claims !== 'object' || typeof claims.sub !== 'string' || !ENTITY_ID_PATTERN.test(claims.sub))
         return null;
       if (typeof claims.exp !== 'number') return null;
-      const issuedAtMs = typeof claims.iat_ms === 'number' ? claims.iat_ms : (claims.iat ?? 0) * 1000;
-      return { userId: claims.sub, expiresAt: claims.exp, issuedAtMs, jti: claims.jti };
+      // `iat` is optional, but one that is there must be a time.
+      if (claims.iat !== undefined && !Number.isFinite(claims.iat)) return null;
+      const issuedAt =
+        typeof claims.iat_ms === 'number' && Number.isFinite(claims.iat_ms)
+          ? { ms: claims.iat_ms }
+          : claims.iat !== undefined
+            ? { seconds: claims.iat }
+            : undefined;
+      return { userId: claims.sub, expiresAt: claims.exp, issuedAt, jti: claims.jti };
     } catch {
       return null;
     }
@@ -59,23 +73,34 @@ export class TokenService {
   ): { token: string; expiresAt: string; jti: string } {
     const key = this.config.JWT_ALGORITHM === 'HS256' ? this.config.JWT_SECRET : this.config.JWT_PRIVATE_KEY;
     if (!key) throw new Error('JWT_PRIVATE_KEY is needed to issue tokens with ' + this.config.JWT_ALGORITHM);
-    const now = Math.floor(Date.now() / 1000);
+    const nowMs = Date.now();
+    const now = Math.floor(nowMs / 1000);
     const jti = randomUUID();
-    const token = jwt.sign({ sub: userId, iat: now, iat_ms: Date.now(), exp: now + ttlSeconds, jti }, key, {
+    const token = jwt.sign({ sub: userId, iat: now, iat_ms: nowMs, exp: now + ttlSeconds, jti }, key, {
       algorithm: this.config.JWT_ALGORITHM,
       audience: this.config.JWT_AUDIENCE,
-      issuer: this.config.JWT_ISSUER,
+      ...(this.config.JWT_ISSUER !== undefined && { issuer: this.config.JWT_ISSUER }),
     });
     return { token, expiresAt: new Date((now + ttlSeconds) * 1000).toISOString(), jti };
   }
 
-  /** Whether a verified token was revoked: its jti is denied, or its user's sessions were revoked after it was issued. */
+  /**
+   * Whether a verified token was revoked: its jti is denied, or its user's sessions were
+   * revoked after it was issued (a token that does not say when it was issued counts as before).
+   */
   async isRevoked(identity: UserIdentity): Promise<boolean> {
     const [denied, revokedBefore] = await this.redis.mget(
       denyKey(identity.jti ?? '-'),
       revokedBeforeKey(identity.userId),
     );
-    return denied !== null || (revokedBefore !== null && identity.issuedAtMs < Number(revokedBefore));
+    if (denied !== null) return true;
+    if (revokedBefore === null) return false;
+    const revokedAtMs = Number(revokedBefore);
+    const issuedAt = identity.issuedAt;
+    if (issuedAt === undefined) return true;
+    if ('ms' in issuedAt) return issuedAt.ms < revokedAtMs;
+    // `iat` has whole seconds: one in the revocation's own second may postdate it, so it passes.
+    return issuedAt.seconds < Math.floor(revokedAtMs / 1000);
   }
 
   /** Every token of the user issued until now stops working. */
