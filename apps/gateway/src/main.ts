@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { bootstrapService } from '@im/health';
+import { OutageFilter } from './admin/outage.filter';
 import { WsEndpoint } from './connections/ws-endpoint';
 import { GatewayModule } from './gateway.module';
 
@@ -24,6 +26,7 @@ void bootstrapService(
           ),
       }),
     );
+    app.useGlobalFilters(new OutageFilter(app.get(HttpAdapterHost).httpAdapter));
     const openApi = new DocumentBuilder()
       .setTitle('Chat delivery backend: admin API')
       .setDescription(

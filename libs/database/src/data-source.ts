@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { OutageAwareDataSource } from './database-outage';
 import { AppConfig } from '@im/config';
 import { InitialSchema1732400000000 } from './migrations/1732400000000-initial-schema';
 import { ConversationActivityIndex1732600000000 } from './migrations/1732600000000-conversation-activity-index';
@@ -15,7 +16,7 @@ export const MIGRATIONS = [
 const MIGRATION_LOCK_KEY = 7_346_221_001;
 
 export function createDataSource(config: AppConfig): DataSource {
-  return new DataSource({
+  return new OutageAwareDataSource({
     type: 'postgres',
     url: config.DATABASE_URL,
     synchronize: false,

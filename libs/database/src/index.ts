@@ -1,4 +1,5 @@
 export { DatabaseModule, DatabaseHealth } from './database.module';
+export { DatabaseUnavailableError, isDatabaseOutage } from './database-outage';
 export { createDataSource, ensureDatabase, migrate, MIGRATIONS } from './data-source';
 export { MESSAGE_COLUMNS, toMessageView } from './rows';
 export type { MessageRow } from './rows';

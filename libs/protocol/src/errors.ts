@@ -6,6 +6,7 @@ export const ERROR_CODES = [
   'too_large',
   'rate_limited',
   'unavailable',
+  'rejected',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
