@@ -1,4 +1,4 @@
-import { requestSize } from './batch-producer';
+import { requestSize, splitAfterFailure } from './batch-producer';
 
 const record = (bytes: number) => ({ key: 'k', value: 'x'.repeat(bytes - 1) });
 
@@ -18,5 +18,31 @@ describe('requestSize', () => {
   });
   it('always takes at least one record, however large', () => {
     expect(requestSize([record(5000), record(10)], 2000, 1024)).toBe(1);
+  });
+});
+
+describe('splitAfterFailure', () => {
+  const r = (topic: string, key: string, id: string) => ({ topic, key, id });
+
+  // Regression (issue 12): a send whose request failed was overtaken by a later send of the same
+  // conversation that went out in the next request and was sequenced first.
+  it('fails every queued record of a failed stream with it, and keeps the others in order', () => {
+    const failed = [r('inbound', 'c1', 'a'), r('inbound', 'c2', 'b')];
+    const queue = [
+      r('inbound', 'c1', 'c'),
+      r('inbound', 'c3', 'd'),
+      r('signals', 'c1', 'e'),
+      r('inbound', 'c2', 'f'),
+      r('inbound', 'c3', 'g'),
+    ];
+    const { fallen, kept } = splitAfterFailure(failed, queue);
+    expect(fallen.map((x) => x.id)).toEqual(['c', 'f']);
+    expect(kept.map((x) => x.id)).toEqual(['d', 'e', 'g']);
+  });
+
+  it('keeps the whole queue when no stream of it failed', () => {
+    const { fallen, kept } = splitAfterFailure([r('inbound', 'x', 'a')], [r('inbound', 'y', 'b')]);
+    expect(fallen).toEqual([]);
+    expect(kept.map((x) => x.id)).toEqual(['b']);
   });
 });

@@ -2,6 +2,7 @@ import { Kafka, Producer, Partitioners, CompressionTypes } from 'kafkajs';
 import { AppConfig } from '@im/config';
 import { TopicEvents, TopicName } from './events';
 import { topicFor } from './kafka-client';
+import { ProducerNotConnectedError } from './kafka-outage';
 
 /**
  * How many queued records go into the next request: at most `maxCount`, and no more than
@@ -23,6 +24,24 @@ export function requestSize(
   return n;
 }
 
+const streamOf = (r: { topic: string; key: string }) => `${r.topic}\u0000${r.key}`;
+
+/**
+ * Splits the queue after a failed request: the records of a stream (topic and key: one
+ * partition, one conversation) that failed must not overtake it, so every queued record of
+ * such a stream fails with it; the others stay queued, in order.
+ */
+export function splitAfterFailure<T extends { topic: string; key: string }>(
+  failed: readonly T[],
+  queue: readonly T[],
+): { fallen: T[]; kept: T[] } {
+  const streams = new Set(failed.map(streamOf));
+  const fallen: T[] = [];
+  const kept: T[] = [];
+  for (const r of queue) (streams.has(streamOf(r)) ? fallen : kept).push(r);
+  return { fallen, kept };
+}
+
 interface Pending {
   topic: string;
   key: string;
@@ -41,6 +60,12 @@ export class BatchProducer {
   private queue: Pending[] = [];
   private flushing = false;
   private connected = false;
+  /**
+   * Streams whose records just failed. A caller learns of the failure a microtask later; a
+   * record of the same stream queued in between would otherwise go out ahead of the retry.
+   */
+  private readonly failedStreams = new Set<string>();
+  private failure?: Error;
 
   constructor(
     kafka: Kafka,
@@ -69,15 +94,12 @@ export class BatchProducer {
 
   /** Resolves once the record is acknowledged by all in-sync replicas. */
   publish<T extends TopicName>(topic: T, key: string, event: TopicEvents[T]): Promise<void> {
-    if (!this.connected) return Promise.reject(new Error('producer is not connected'));
+    if (!this.connected) return Promise.reject(new ProducerNotConnectedError());
+    const target = topicFor(this.config, topic);
+    const failure = this.failedStreams.has(streamOf({ topic: target, key })) ? this.failure : undefined;
+    if (failure) return Promise.reject(failure);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({
-        topic: topicFor(this.config, topic),
-        key,
-        value: JSON.stringify(event),
-        resolve,
-        reject,
-      });
+      this.queue.push({ topic: target, key, value: JSON.stringify(event), resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         setImmediate(() => void this.flush());
@@ -106,10 +128,25 @@ export class BatchProducer {
         });
         for (const p of batch) p.resolve();
       } catch (error) {
-        for (const p of batch) p.reject(error);
+        const { fallen, kept } = splitAfterFailure(batch, this.queue);
+        this.queue = kept;
+        for (const p of [...batch, ...fallen]) p.reject(error);
+        this.remember(batch, error);
       }
     }
     this.flushing = false;
+  }
+
+  /** Refuses the failed streams until the callers, told in this tick, have reacted. */
+  private remember(failed: Pending[], error: unknown): void {
+    const first = this.failedStreams.size === 0;
+    for (const p of failed) this.failedStreams.add(streamOf(p));
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    if (first)
+      setImmediate(() => {
+        this.failedStreams.clear();
+        this.failure = undefined;
+      });
   }
 
   async disconnect(): Promise<void> {

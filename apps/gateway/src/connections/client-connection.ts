@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { ServerFrame } from '@im/protocol';
+import { RefusalFence } from '../messaging/refusal-fence';
 
 /** One live WebSocket of one device. */
 export class ClientConnection {
@@ -9,6 +10,8 @@ export class ClientConnection {
   lastSeenAt = Date.now();
   /** Sends of this connection pass through here one after another, to keep their order. */
   sendChain: Promise<void> = Promise.resolve();
+  /** Which conversations' sends wait for the resend of a refused one (PROTOCOL G3). */
+  readonly sendFence = new RefusalFence();
   closed = false;
 
   constructor(

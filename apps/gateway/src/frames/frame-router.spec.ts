@@ -1,6 +1,6 @@
 import type { AppConfig } from '@im/config';
 import type { BatchProducer } from '@im/messaging';
-import type { ServerFrame } from '@im/protocol';
+import { ProtocolError, type ServerFrame } from '@im/protocol';
 import { ClientConnection } from '../connections/client-connection';
 import type { MessageLimiter } from '../limits/message-limiter.service';
 import type { AcceptMessageUseCase } from '../messaging/accept-message.usecase';
@@ -10,33 +10,39 @@ import { FrameRouter } from './frame-router';
 /**
  * Regression (chaos, issue 5): after a Redis restart a send's membership check never settled,
  * and every later send of that connection queued behind it for good. The check now gives up
- * after 10 s with `unavailable`, which the client retries, and the sends behind it go on.
+ * after 10 s with `unavailable`, which the client retries. Regression (issue 12): a send behind
+ * a refused one was accepted and sequenced before the refused one's resend; now the sends of
+ * that conversation behind it are refused with it, and the others go on.
  */
 describe('FrameRouter sends', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  function setup(check: (clientMsgId: string) => Promise<void>) {
+  function setup(
+    check: (clientMsgId: string) => Promise<void>,
+    publish: (clientMsgId: string) => Promise<void> = async () => undefined,
+  ) {
     const published: string[] = [];
     const accept = {
       check: (command: { clientMsgId: string }) => check(command.clientMsgId),
       publish: async (command: { clientMsgId: string }) => {
+        await publish(command.clientMsgId);
         published.push(command.clientMsgId);
       },
     } as unknown as AcceptMessageUseCase;
     const config = { MAX_BODY_BYTES: 64 * 1024, INSTANCE_ID: 'gw-test' } as AppConfig;
-    const limiter = { check: async () => 'ok' } as unknown as MessageLimiter;
+    const limiter = { check: async () => true, recordRefusal: () => 'refused' } as unknown as MessageLimiter;
     const router = new FrameRouter(config, accept, {} as QueriesService, {} as BatchProducer, limiter);
     const frames: ServerFrame[] = [];
     const socket = { OPEN: 1, readyState: 1, send: (text: string) => frames.push(JSON.parse(text)) };
     const conn = new ClientConnection(socket as never, 'u1', 'd1', Date.now() + 3_600_000);
-    const send = (clientMsgId: string) =>
+    const send = (clientMsgId: string, conversationId = 'c1') =>
       router.handleText(
         conn,
         JSON.stringify({
           type: 'send',
           clientMsgId,
-          conversationId: 'c1',
+          conversationId,
           contentType: 'text',
           body: { text: clientMsgId },
         }),
@@ -44,19 +50,63 @@ describe('FrameRouter sends', () => {
     return { send, published, frames };
   }
 
-  it('answers a check that never settles with unavailable, and the sends behind it go on', async () => {
+  it('answers a check that never settles with unavailable; sends to other conversations go on', async () => {
     const { send, published, frames } = setup((id) =>
       id === 'stuck' ? new Promise<void>(() => undefined) : Promise.resolve(),
     );
     send('stuck');
+    send('other', 'c2');
     send('next');
     await jest.advanceTimersByTimeAsync(9_000);
     expect(published).toEqual([]);
     expect(frames).toEqual([]);
 
     await jest.advanceTimersByTimeAsync(1_500);
-    expect(frames).toEqual([expect.objectContaining({ type: 'error', ref: 'stuck', code: 'unavailable' })]);
-    expect(published).toEqual(['next']);
+    expect(frames).toEqual([
+      expect.objectContaining({ type: 'error', ref: 'stuck', code: 'unavailable' }),
+      expect.objectContaining({ type: 'error', ref: 'next', code: 'unavailable' }),
+    ]);
+    expect(published).toEqual(['other']);
+  });
+
+  it('refuses the sends behind a refused one with its code, and takes the resends in order', async () => {
+    let down = true;
+    const { send, published, frames } = setup(async (id) => {
+      if (down && id === 'a') throw new ProtocolError('unavailable', 'Redis is restarting');
+    });
+    send('a');
+    send('b');
+    send('c');
+    await jest.advanceTimersByTimeAsync(10);
+    expect(frames.map((f) => [f.type === 'error' && f.ref, f.type === 'error' && f.code])).toEqual([
+      ['a', 'unavailable'],
+      ['b', 'unavailable'],
+      ['c', 'unavailable'],
+    ]);
+    expect(published).toEqual([]);
+
+    down = false;
+    for (const id of ['a', 'b', 'c', 'd']) send(id);
+    await jest.advanceTimersByTimeAsync(10);
+    expect(published).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('refuses a send whose publish failed, and every later send of its conversation', async () => {
+    const { send, published, frames } = setup(
+      async () => undefined,
+      async (id) => {
+        if (id === 'a') throw new Error('Kafka refused the request');
+      },
+    );
+    send('a');
+    await jest.advanceTimersByTimeAsync(10);
+    send('b');
+    await jest.advanceTimersByTimeAsync(10);
+    expect(frames).toEqual([
+      expect.objectContaining({ type: 'error', ref: 'a', code: 'unavailable' }),
+      expect.objectContaining({ type: 'error', ref: 'b', code: 'unavailable' }),
+    ]);
+    expect(published).toEqual([]);
   });
 
   it('keeps a connection’s sends in arrival order while checks take different times', async () => {

@@ -11,9 +11,11 @@ import {
   ProtocolError,
 } from '@im/protocol';
 import { ClientConnection } from '../connections/client-connection';
+import type { PassingCode } from '../messaging/refusal-fence';
 import { MessageLimiter } from '../limits/message-limiter.service';
 import { AcceptMessageUseCase } from '../messaging/accept-message.usecase';
 import { QueriesService } from '../queries/queries.service';
+import { asProtocolError } from './failure-code';
 
 const framesIn = metrics.counter('im_gateway_frames_total', 'Client frames by type');
 const errorsOut = metrics.counter('im_gateway_errors_total', 'Error frames by code');
@@ -60,7 +62,8 @@ export class FrameRouter {
         return this.acceptInOrder(conn, frame);
       case 'typing':
         return this.run(conn, undefined, async () => {
-          if (await this.withinLimits(conn, undefined)) await this.signal(conn, frame);
+          await this.withinLimits(conn);
+          await this.signal(conn, frame);
         });
       case 'deliver_ack':
       case 'read':
@@ -82,7 +85,8 @@ export class FrameRouter {
 
   /**
    * Sends of one connection are checked strictly one after another and queued to Kafka in
-   * arrival order; only the wait for Kafka's acknowledgement overlaps.
+   * arrival order; only the wait for Kafka's acknowledgement overlaps. A refusal that may pass
+   * fences the conversation (see RefusalFence), so no later send overtakes the refused one.
    */
   private acceptInOrder(
     conn: ClientConnection,
@@ -96,27 +100,51 @@ export class FrameRouter {
       body: frame.type === 'recall' ? { targetSeq: frame.targetSeq } : frame.body,
       origin: { gatewayId: this.config.INSTANCE_ID, connId: conn.connId, deviceId: conn.deviceId },
     };
+    const fenced = () => conn.sendFence.verdict(command.conversationId, command.clientMsgId, Date.now());
     conn.sendChain = conn.sendChain.then(async () => {
+      const before = fenced();
+      if (before) return this.refuseSend(conn, command, fencedError(before));
       try {
         // A dependency call that never settles must not wedge this connection's sends for good.
-        const admitted = await withTimeout(
-          (async () =>
-            (await this.withinLimits(conn, frame.clientMsgId)) && (await this.accept.check(command), true))(),
+        await withTimeout(
+          (async () => {
+            await this.withinLimits(conn);
+            await this.accept.check(command);
+          })(),
           SEND_CHECK_TIMEOUT_MS,
         );
-        if (!admitted) return;
       } catch (error) {
-        return this.failWith(conn, frame.clientMsgId, error);
+        return this.refuseSend(conn, command, error);
       }
+      // An earlier send's publish may have failed while this one was being checked.
+      const after = fenced();
+      if (after) return this.refuseSend(conn, command, fencedError(after));
       this.accept.publish(command).catch((error) => {
         this.logger.warn(`send ${frame.clientMsgId} not accepted by Kafka: ${String(error)}`);
-        this.fail(
+        this.refuseSend(
           conn,
-          frame.clientMsgId,
+          command,
           new ProtocolError('unavailable', 'the message could not be accepted; retry'),
         );
       });
     });
+  }
+
+  private refuseSend(
+    conn: ClientConnection,
+    command: { conversationId: string; clientMsgId: string },
+    error: unknown,
+  ): void {
+    const refusal = this.answerable(conn, error);
+    conn.sendFence.refused(command.conversationId, command.clientMsgId, refusal.code, Date.now());
+    this.refuse(conn, command.clientMsgId, refusal);
+  }
+
+  /** Answers a refusal; `rate_limited` ones (fenced ones too) count towards closing with 4429. */
+  private refuse(conn: ClientConnection, ref: string | undefined, refusal: ProtocolError): void {
+    this.fail(conn, ref, refusal);
+    if (refusal.code === 'rate_limited' && this.limiter.recordRefusal(conn) === 'abusive')
+      conn.close(CloseCode.rateLimited, 'rate limit repeatedly exceeded');
   }
 
   private async signal(conn: ClientConnection, frame: ClientFrameMap['deliver_ack' | 'read' | 'typing']) {
@@ -129,27 +157,23 @@ export class FrameRouter {
     await this.producer.publish('signals', frame.conversationId, signal);
   }
 
-  /** Answers `rate_limited` over the limits, and closes persistent abusers with 4429. */
-  private async withinLimits(conn: ClientConnection, ref: string | undefined): Promise<boolean> {
-    const verdict = await this.limiter.check(conn);
-    if (verdict === 'ok') return true;
-    this.fail(conn, ref, new ProtocolError('rate_limited', 'too many messages; slow down and retry later'));
-    if (verdict === 'abusive') conn.close(CloseCode.rateLimited, 'rate limit repeatedly exceeded');
-    return false;
+  /** Throws `rate_limited` over the limits (persistent abusers are closed by the caller). */
+  private async withinLimits(conn: ClientConnection): Promise<void> {
+    if (!(await this.limiter.check(conn)))
+      throw new ProtocolError('rate_limited', 'too many messages; slow down and retry later');
   }
 
   private run(conn: ClientConnection, ref: string | undefined, work: () => Promise<void>): void {
-    work().catch((error) => this.failWith(conn, ref, error));
+    work().catch((error) => this.refuse(conn, ref, this.answerable(conn, error)));
   }
 
-  private failWith(conn: ClientConnection, ref: string | undefined, error: unknown): void {
-    if (error instanceof ProtocolError) return this.fail(conn, ref, error);
-    this.logger.error(`frame of ${conn.key} failed: ${error instanceof Error ? error.stack : String(error)}`);
-    this.fail(
-      conn,
-      ref,
-      new ProtocolError(isTransient(error) ? 'unavailable' : 'internal', 'the request failed; retry later'),
-    );
+  /** The ProtocolError to answer a failure with; what is not one is logged first. */
+  private answerable(conn: ClientConnection, error: unknown): ProtocolError {
+    if (!(error instanceof ProtocolError))
+      this.logger.error(
+        `frame of ${conn.key} failed: ${error instanceof Error ? error.stack : String(error)}`,
+      );
+    return asProtocolError(error);
   }
 
   private fail(conn: ClientConnection, ref: string | undefined, error: ProtocolError): void {
@@ -163,12 +187,13 @@ export class FrameRouter {
   }
 }
 
-const isTransient = (error: unknown): boolean => {
-  const text = String(error);
-  return /ECONNREFUSED|ECONNRESET|timeout|timed out|Connection is closed|KafkaJS|terminat/i.test(text);
-};
-
 export type { ErrorCode };
+
+const fencedError = (code: PassingCode) =>
+  new ProtocolError(
+    code,
+    'an earlier message to this conversation was refused; resend it first, then this one',
+  );
 
 /** How long a send's limit and membership checks may take before it is answered `unavailable`. */
 const SEND_CHECK_TIMEOUT_MS = 10_000;

@@ -11,7 +11,7 @@ const refused = metrics.counter(
   'Messages refused by a rate limit, by scope',
 );
 
-export type LimitVerdict = 'ok' | 'refused' | 'abusive';
+export type RefusalVerdict = 'refused' | 'abusive';
 
 /**
  * Message rate limits: per connection (in memory) and per user across every gateway (a
@@ -28,16 +28,27 @@ export class MessageLimiter {
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
-  async check(conn: ClientConnection, now = Date.now()): Promise<LimitVerdict> {
+  /** Whether one more message of this connection is within the limits (it takes a token). */
+  async check(conn: ClientConnection, now = Date.now()): Promise<boolean> {
     let bucket = this.buckets.get(conn);
     if (!bucket) {
       const rate = this.config.RATE_LIMIT_CONNECTION_PER_SEC;
       bucket = new TokenBucket(rate, rate * 2, now);
       this.buckets.set(conn, bucket);
     }
-    if (!bucket.take(now)) return this.refuse(conn, now, 'connection');
-    if (!(await this.userWithinLimit(conn.userId, now))) return this.refuse(conn, now, 'user');
-    return 'ok';
+    if (!bucket.take(now)) return this.over('connection');
+    if (!(await this.userWithinLimit(conn.userId, now))) return this.over('user');
+    return true;
+  }
+
+  /**
+   * Counts a `rate_limited` answer (over the limit, or fenced behind one); `abusive` once there
+   * were RATE_LIMIT_CLOSE_AFTER of them within 10 s, and the connection is to be closed (4429).
+   */
+  recordRefusal(conn: ClientConnection, now = Date.now()): RefusalVerdict {
+    let meter = this.meters.get(conn);
+    if (!meter) this.meters.set(conn, (meter = new AbuseMeter(this.config.RATE_LIMIT_CLOSE_AFTER)));
+    return meter.record(now) ? 'abusive' : 'refused';
   }
 
   private async userWithinLimit(userId: string, now: number): Promise<boolean> {
@@ -52,10 +63,8 @@ export class MessageLimiter {
     }
   }
 
-  private refuse(conn: ClientConnection, now: number, scope: string): LimitVerdict {
+  private over(scope: string): false {
     refused.inc({ scope });
-    let meter = this.meters.get(conn);
-    if (!meter) this.meters.set(conn, (meter = new AbuseMeter(this.config.RATE_LIMIT_CLOSE_AFTER)));
-    return meter.record(now) ? 'abusive' : 'refused';
+    return false;
   }
 }
