@@ -677,6 +677,65 @@ describe('ChatClient', () => {
       h.client.close();
     });
 
+    it('after a refusal that may pass, resends the refused sends in their order before anything newer (G3)', async () => {
+      const h = setup();
+      const socket = await connectReady(h);
+      // a was sent first; the server refused it, and b and c behind it with the same code.
+      const [a, b, c] = ['a', 'b', 'c'].map((text) => h.client.send('c1', { text }).clientMsgId);
+      await flush();
+      // b's ladder step comes before a's: b went out 400 ms after a.
+      await h.clock.advance(400);
+      const d = h.client.send('c1', { text: 'd' }).clientMsgId;
+      const other = h.client.send('c2', { text: 'other' }).clientMsgId;
+      await flush();
+      for (const id of [a, b, c, d])
+        socket.receive({ type: 'error', ref: id, code: 'unavailable', message: 'retry' });
+      await flush();
+      const from = sends(socket).length;
+      const e = h.client.send('c1', { text: 'e' }).clientMsgId;
+      await flush();
+      // Nothing of c1 goes out before a's resend, then all in their order; c2 is not held up.
+      await h.clock.advance(500);
+      expect(
+        sends(socket)
+          .slice(from)
+          .map((f) => f.clientMsgId),
+      ).toEqual([]);
+      await h.clock.advance(200);
+      expect(
+        sends(socket)
+          .slice(from)
+          .map((f) => f.clientMsgId),
+      ).toEqual([a, b, c, d, e]);
+      socket.receive({ type: 'error', ref: other, code: 'unavailable', message: 'retry' });
+      await h.clock.advance(1_000);
+      expect(sends(socket).filter((f) => f.clientMsgId === other)).toHaveLength(2);
+      h.client.close();
+    });
+
+    it('releases the sends held behind a refused one when its resend is acked', async () => {
+      const h = setup();
+      const socket = await connectReady(h);
+      const a = h.client.send('c1', { text: 'a' }).clientMsgId;
+      await flush();
+      await h.clock.advance(1_000); // a's first resend is on the wire
+      socket.receive({ type: 'error', ref: a, code: 'rate_limited', message: 'slow down' });
+      const b = h.client.send('c1', { text: 'b' }).clientMsgId;
+      await flush();
+      expect(sends(socket).filter((f) => f.clientMsgId === b)).toHaveLength(0);
+      socket.receive({
+        type: 'ack',
+        clientMsgId: a,
+        conversationId: 'c1',
+        seq: 1,
+        messageId: 'm1',
+        sentAt: 1,
+      });
+      await flush();
+      expect(sends(socket).filter((f) => f.clientMsgId === b)).toHaveLength(1);
+      h.client.close();
+    });
+
     it('reports a storage that cannot store, and does not send', async () => {
       const broken: OutboxStorage = {
         load: async () => [],

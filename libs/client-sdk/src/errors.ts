@@ -41,7 +41,7 @@ export class ClientError extends Error {
   /**
    * True when the same operation may succeed later: `unavailable`, `internal`,
    * `rate_limited`, timeouts, transport and storage trouble. The server's `bad_request`,
-   * `forbidden`, `not_found` and `too_large` "will not change on retry" (README).
+   * `forbidden`, `not_found`, `too_large` and `rejected` "will not change on retry" (README).
    */
   get retryable(): boolean {
     return !PERMANENT.has(this.code);
@@ -53,6 +53,7 @@ const PERMANENT: ReadonlySet<ClientErrorCode> = new Set<ClientErrorCode>([
   'forbidden',
   'not_found',
   'too_large',
+  'rejected',
   'closed',
   'replaced',
   'unknown_message',

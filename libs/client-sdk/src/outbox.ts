@@ -37,13 +37,20 @@ interface Tracked {
   deadline: number;
   timer?: TimerHandle;
   waiter?: Deferred<Ack>;
+  /** The server refused its last transmission with a code that may pass, and it has not gone out since. */
+  refused: boolean;
+  /** It was due to go out while an older entry of its conversation was refused: it goes right after that one. */
+  held: boolean;
 }
 
 /**
  * The durable outbox: every send/recall frame is stored before its first transmission,
  * resent unchanged on the ladder 1 s, 3 s, 5 s, 10 s, 20 s, 32 s… and after every welcome,
  * and deleted only once acked. A resend never duplicates: the server answers it with the
- * same ack (PROTOCOL G2).
+ * same ack (PROTOCOL G2). After a refusal that may pass, nothing newer of that conversation
+ * goes out before the refused entry's resend, and the entries held behind it follow it in
+ * their order (PROTOCOL G3, §7): the server refuses them anyway, and sequences the resends in
+ * the order they arrive.
  */
 export class Outbox {
   private readonly tracked = new Map<string, Tracked>();
@@ -76,6 +83,8 @@ export class Outbox {
           sends: 0,
           lastSentAt: 0,
           deadline: now + this.deps.failAfterMs,
+          refused: false,
+          held: false,
         };
         this.tracked.set(entry.clientMsgId, t);
         if (entry.state === 'pending') this.transmit(t);
@@ -123,6 +132,8 @@ export class Outbox {
       lastSentAt: 0,
       deadline: now + this.deps.failAfterMs,
       waiter,
+      refused: false,
+      held: false,
     };
     this.tracked.set(entry.clientMsgId, t);
     this.deps.onChange();
@@ -150,6 +161,8 @@ export class Outbox {
 
   /** After every welcome: everything stored and pending goes out again, oldest first. */
   online(): void {
+    // A new connection starts without refusals: the server's fence was the old connection's.
+    for (const t of this.tracked.values()) t.refused = t.held = false;
     for (const t of this.ordered()) if (t.stored && t.entry.state === 'pending') this.transmit(t);
   }
 
@@ -158,6 +171,7 @@ export class Outbox {
     const t = this.tracked.get(ack.clientMsgId);
     if (!t) return undefined;
     this.forget(t);
+    this.release(t);
     this.deps.storage
       .delete(ack.clientMsgId)
       // Not fatal: after a restart it is resent and answered with the same ack.
@@ -174,8 +188,10 @@ export class Outbox {
   error(ref: string, error: ClientError): boolean {
     const t = this.tracked.get(ref);
     if (!t) return false;
-    // unavailable, internal, rate_limited: the ladder resends the same frame.
+    // unavailable, internal, rate_limited: the ladder resends the same frame, and newer
+    // entries of the conversation wait for that resend.
     if (!error.retryable) this.fail(t, error);
+    else if (t.entry.state === 'pending') t.refused = true;
     return true;
   }
 
@@ -215,6 +231,7 @@ export class Outbox {
     await this.storage.delete(clientMsgId);
     if (this.tracked.get(clientMsgId) !== t) return;
     this.forget(t);
+    this.release(t);
     t.waiter?.reject(new ClientError('closed', 'the message was discarded', clientMsgId));
     this.deps.onChange();
   }
@@ -240,23 +257,63 @@ export class Outbox {
     return [...this.tracked.values()].sort((a, b) => a.entry.createdAt - b.entry.createdAt);
   }
 
-  /** Writes the frame if connected, then arms the timer of the next resend or of the failure. */
+  /**
+   * Writes the frame if connected, then arms the timer of the next resend or of the failure.
+   * Held back while an older entry of its conversation is refused; a refused entry that goes
+   * out releases the entries held behind it.
+   */
   private transmit(t: Tracked): void {
     if (this.disposed) return;
+    if (this.refusedBefore(t)) {
+      t.held = true;
+      return this.arm(t);
+    }
+    const wasRefused = t.refused;
+    t.held = t.refused = false;
     if (this.deps.write(t.entry.frame)) {
       t.sends++;
       t.lastSentAt = this.deps.clock.now();
     }
     this.arm(t);
+    if (wasRefused) this.release(t);
+  }
+
+  /** Whether an older pending entry of t's conversation waits for its resend after a refusal. */
+  private refusedBefore(t: Tracked): boolean {
+    if (![...this.tracked.values()].some((u) => u.refused)) return false;
+    const conversationId = t.entry.frame.conversationId;
+    for (const u of this.ordered()) {
+      if (u === t) return false;
+      if (u.refused && u.entry.state === 'pending' && u.entry.frame.conversationId === conversationId)
+        return true;
+    }
+    return false;
+  }
+
+  /** After `done` went out, was acked, failed or was discarded: what waited behind it goes, in order. */
+  private release(done: Tracked): void {
+    const conversationId = done.entry.frame.conversationId;
+    for (const u of this.ordered())
+      if (
+        u !== done &&
+        u.entry.state === 'pending' &&
+        u.stored &&
+        (u.held || u.refused) &&
+        u.entry.frame.conversationId === conversationId &&
+        this.deps.isOnline()
+      )
+        this.transmit(u);
   }
 
   private arm(t: Tracked): void {
     if (t.timer !== undefined) this.deps.clock.clearTimeout(t.timer);
     t.timer = undefined;
     if (t.entry.state !== 'pending') return;
-    // Offline or never sent, only the deadline is due: the next welcome resends everything.
+    // Offline, never sent or held, only the deadline is due: a welcome or a release sends it.
     const resendAt =
-      t.sends > 0 && this.deps.isOnline() ? t.lastSentAt + resendDelay(t.sends) : Number.POSITIVE_INFINITY;
+      t.sends > 0 && this.deps.isOnline() && !t.held
+        ? t.lastSentAt + resendDelay(t.sends)
+        : Number.POSITIVE_INFINITY;
     const delay = Math.max(0, Math.min(resendAt, t.deadline) - this.deps.clock.now());
     t.timer = this.deps.clock.setTimeout(() => this.onTimer(t), delay);
   }
@@ -275,7 +332,9 @@ export class Outbox {
   private fail(t: Tracked, error: ClientError): void {
     if (t.timer !== undefined) this.deps.clock.clearTimeout(t.timer);
     t.timer = undefined;
+    t.refused = t.held = false;
     t.entry = { ...t.entry, state: 'failed', error: { code: error.code, message: error.message } };
+    this.release(t);
     this.persist(t).catch((e: unknown) =>
       this.deps.onError(asClientError(e, 'storage', 'storing a failed message failed')),
     );

@@ -11,6 +11,7 @@ export const PROTOCOL_ERROR_CODES = [
   'too_large',
   'rate_limited',
   'unavailable',
+  'rejected',
   'internal',
 ] as const;
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
