@@ -30,8 +30,9 @@ import {
   prng,
   type FaultEvent,
   type FaultKind,
+  type ScheduleSpec,
 } from './fault-schedule';
-import { SimulatedDevice } from './simulated-device';
+import { SimulatedDevice, type SendBudget } from './simulated-device';
 
 export interface Profile {
   name: string;
@@ -56,6 +57,10 @@ export interface Profile {
   convergenceTimeoutMs: number;
   /** At most this many infrastructure faults at once. */
   maxConcurrentInfraFaults: number;
+  /** Kinds held to a stretch of the window (fractions), see `ScheduleSpec.within`. */
+  faultWithin?: ScheduleSpec['within'];
+  /** At each Redis restart, this many devices send a pair of messages into the outage. */
+  redisRestartPairs: number;
 }
 
 export const PROFILES: Record<'short' | 'full', Profile> = {
@@ -75,6 +80,10 @@ export const PROFILES: Record<'short' | 'full', Profile> = {
     convergenceLimitMs: 30_000,
     convergenceTimeoutMs: 60_000,
     maxConcurrentInfraFaults: 2,
+    // The one Redis restart is due between 7 s and 34 s, well before the load is aimed to end
+    // (60 s), so that even queued behind two other infrastructure faults it meets live load.
+    faultWithin: { 'redis-restart': [0.1, 0.52] },
+    redisRestartPairs: 4,
   },
   full: {
     name: 'full',
@@ -95,6 +104,7 @@ export const PROFILES: Record<'short' | 'full', Profile> = {
     convergenceLimitMs: 30_000,
     convergenceTimeoutMs: 180_000,
     maxConcurrentInfraFaults: 2,
+    redisRestartPairs: 4,
   },
 };
 
@@ -120,6 +130,19 @@ export interface FaultRecord {
   startedAtMs?: number;
   endedAtMs?: number;
   error?: string;
+  /** redis-restart: the load it met (G3's order after a refusal is only tested by sends in flight). */
+  redis?: RedisRestartLoad;
+}
+
+export interface RedisRestartLoad {
+  /** Unacked sends (all devices' outboxes) when Redis was stopped. */
+  unackedAtStop: number;
+  /** Sends made while it was down, the pairs included. */
+  sentWhileDown: number;
+  /** Devices that sent a pair (two sends to one conversation, 26 ms apart) into the outage. */
+  pairs: number;
+  /** Unacked sends when it was started again. */
+  unackedAtStart: number;
 }
 
 export interface ChaosResult {
@@ -236,6 +259,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     >,
     windowMs: profile.windowMs,
     instancesPerService: 2,
+    within: profile.faultWithin,
   });
   log(`[chaos] profile ${profile.name}, seed ${seed} (replay: ${command})`);
   log(
@@ -364,7 +388,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // to a stall is made up afterwards. Sending stops when the last fault is over.
     let sent = 0;
     let sendingOpen = true;
-    const budget = {
+    const budget: SendBudget = {
       take: () => {
         if (!sendingOpen) return false;
         sent++;
@@ -409,7 +433,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         running.add(label);
         log(`[chaos ${elapsed()}] fault ${label}: start`);
         try {
-          await executeFault(e, stack, devices);
+          await executeFault(e, record, stack, devices, {
+            budget,
+            sent: () => sent,
+            pairs: profile.redisRestartPairs,
+          });
         } catch (error) {
           record.error = String(error);
           log(`[chaos ${elapsed()}] fault ${label}: FAILED ${String(error)}`);
@@ -489,6 +517,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       failures.push(`converged after ${convergenceMs} ms > ${profile.convergenceLimitMs} ms`);
     const faultErrors = faults.filter((f) => f.error);
     if (faultErrors.length > 0) failures.push(`${faultErrors.length} faults could not be carried out`);
+    for (const f of faults)
+      if (f.redis && f.redis.unackedAtStop + f.redis.sentWhileDown === 0)
+        failures.push(`Redis restart #${f.id} met no sends in flight`);
     passed = failures.length === 0;
     const result: ChaosResult = {
       seed,
@@ -525,7 +556,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   }
 }
 
-async function executeFault(e: FaultEvent, stack: LocalStack, devices: SimulatedDevice[]): Promise<void> {
+interface LoadHandle {
+  budget: SendBudget;
+  /** Sends made so far. */
+  sent: () => number;
+  /** Devices that send a pair into each Redis outage. */
+  pairs: number;
+}
+
+const unacked = (devices: SimulatedDevice[]) => devices.reduce((n, d) => n + d.outboxSize, 0);
+
+async function executeFault(
+  e: FaultEvent,
+  record: FaultRecord,
+  stack: LocalStack,
+  devices: SimulatedDevice[],
+  load: LoadHandle,
+): Promise<void> {
   const random = prng(e.salt);
   const pick = (fraction: number) => devices.filter(() => random() < fraction);
   switch (e.kind) {
@@ -551,11 +598,32 @@ async function executeFault(e: FaultEvent, stack: LocalStack, devices: Simulated
     case 'redis-flush':
       await deps.redisFlushAll();
       return;
-    case 'redis-restart':
+    case 'redis-restart': {
+      // Whatever the load is doing, some connections send A then B to one conversation into
+      // the outage (issue 12: A refused, B queued behind it, must not be sequenced first).
+      const candidates = devices.filter((d) => d.ready && d.options.conversations.length > 0);
+      const chosen: SimulatedDevice[] = [];
+      while (chosen.length < load.pairs && candidates.length > 0)
+        chosen.push(candidates.splice(Math.floor(random() * candidates.length), 1)[0]);
+      const targets = chosen.map(
+        (d) => d.options.conversations[Math.floor(random() * d.options.conversations.length)],
+      );
+      const sentBefore = load.sent();
+      const unackedAtStop = unacked(devices);
       await deps.redisStop();
+      const pairs = Promise.all(chosen.map((d, i) => d.sendPair(targets[i], 26, load.budget)));
       await sleep(e.downMs);
+      const sentWhileDown = load.sent() - sentBefore;
+      const unackedAtStart = unacked(devices);
       await deps.redisStart();
+      record.redis = {
+        unackedAtStop,
+        sentWhileDown,
+        pairs: (await pairs).filter((n) => n === 2).length,
+        unackedAtStart,
+      };
       return;
+    }
     case 'pg-restart':
       await deps.pgStop();
       await sleep(e.downMs);
@@ -639,7 +707,8 @@ export function summary(r: ChaosResult): string[] {
       (r.faults.some((f) => f.error) ? ` (${r.faults.filter((f) => f.error).length} failed to run)` : ''),
     `  lost         ${c.lost}   (of ${c.deliveriesChecked} deliveries checked)`,
     `  duplicated   ${c.duplicated}`,
-    `  out of order ${c.outOfOrder}   (${c.orderChecked} per-connection sends checked, ${c.orderSkippedRefused} refused and resent left out)`,
+    `  out of order ${c.outOfOrder}   (${c.orderChecked} per-connection sends checked, ${c.orderCheckedResent} of them refused and resent; ${c.orderSkippedFinal} refused as final and acked anyway left out)`,
+    `  redis down   ${redisLine(r.faults)}`,
     `  convergence  ${r.convergenceMs === null ? 'NOT converged' : `${r.convergenceMs} ms after the last fault`}` +
       (r.sendingAfterLastFaultMs > 0 ? ` (sending went on ${r.sendingAfterLastFaultMs} ms after it)` : ''),
     `  client errs  ${
@@ -653,6 +722,18 @@ export function summary(r: ChaosResult): string[] {
   if (r.failures.length > 0) lines.push(`  FAILURES     ${r.failures.join('; ')}`);
   for (const f of c.findings.slice(0, 20)) lines.push(`    ${f.kind}: ${f.detail}`);
   return lines;
+}
+
+/** Per Redis restart, the load it met: unacked at the stop, sent while down (pairs), unacked at the start. */
+function redisLine(faults: FaultRecord[]): string {
+  const lines = faults.flatMap(({ id, redis: m }) =>
+    m
+      ? [
+          `#${id} ${m.unackedAtStop} unacked at the stop, ${m.sentWhileDown} sent while down (${m.pairs} pairs), ${m.unackedAtStart} unacked at the start`,
+        ]
+      : [],
+  );
+  return lines.length > 0 ? lines.join('; ') : 'no Redis restart was carried out';
 }
 
 function parseArgs(argv: string[]): ChaosOptions {

@@ -1,4 +1,11 @@
-import { check, DeliveryWatch, type CheckInput, type MessageRef } from './checker';
+import {
+  check,
+  DeliveryWatch,
+  type CheckInput,
+  type ConnectionLog,
+  type MessageRef,
+  type WireEvent,
+} from './checker';
 import { buildSchedule, FAULT_KINDS, prng, type FaultKind } from './fault-schedule';
 
 const msg = (seq: number, clientMsgId: string, senderId = 'a', conversationId = 'c1'): MessageRef => ({
@@ -53,6 +60,61 @@ function world(): CheckInput {
     db: [x, y],
   };
 }
+
+/**
+ * A consistent world for order cases: device a1 of user a sent every clientMsgId of `seqs`
+ * (those with a seq were acked and stored, both members hold them), over the given connections.
+ * `to` names a send's conversation when it is not c1.
+ */
+function sentWorld(
+  seqs: Record<string, number | undefined>,
+  connections: ConnectionLog[],
+  to: Record<string, string> = {},
+): CheckInput {
+  const stored = Object.entries(seqs).flatMap(([id, seq]) =>
+    seq === undefined ? [] : [msg(seq, id, 'a', to[id] ?? 'c1')],
+  );
+  const timeline: Record<string, MessageRef[]> = { c1: [], c2: [] };
+  for (const m of [...stored].sort((p, q) => p.seq - q.seq)) timeline[m.conversationId].push(m);
+  return {
+    members: { c1: ['a', 'b'], c2: ['a', 'b'] },
+    devices: [
+      { userId: 'a', deviceId: 'a1', received: stored, timeline },
+      { userId: 'b', deviceId: 'b1', received: stored, timeline },
+    ],
+    connections,
+    sends: Object.entries(seqs).map(([id, seq]) => ({
+      clientMsgId: id,
+      conversationId: to[id] ?? 'c1',
+      senderId: 'a',
+      deviceId: 'a1',
+      ack: seq === undefined ? undefined : { seq, messageId: `m-${to[id] ?? 'c1'}-${seq}` },
+    })),
+    db: stored,
+  };
+}
+
+const conn = (connectionId: string, events: WireEvent[]): ConnectionLog => ({
+  connectionId,
+  userId: 'a',
+  deviceId: 'a1',
+  events,
+});
+const send = (clientMsgId: string, at: number): WireEvent => ({ kind: 'send', clientMsgId, at });
+const refuse = (clientMsgId: string, code: string, at: number): WireEvent => ({
+  kind: 'error',
+  clientMsgId,
+  code,
+  at,
+});
+const ack = (clientMsgId: string, seq: number, at: number, conversationId = 'c1'): WireEvent => ({
+  kind: 'ack',
+  clientMsgId,
+  conversationId,
+  seq,
+  messageId: `m-${conversationId}-${seq}`,
+  at,
+});
 
 describe('chaos checker', () => {
   it('passes a clean run and counts what it checked', () => {
@@ -129,7 +191,10 @@ describe('chaos checker', () => {
     expect(check(w).outOfOrder).toBe(1);
   });
 
-  it('leaves a send this connection refused out of the order check', () => {
+  it('judges a send this connection refused and that was resent in the order it was first sent', () => {
+    // This case once expected no finding: refused sends were left out, their resends being free
+    // to come after later sends. G3 (revision 2) refuses every later send behind a refusal that
+    // may pass, so y, first sent before x, must get the lower seq.
     const w = world();
     w.connections[0].events = [
       { kind: 'send', clientMsgId: 'y' },
@@ -140,19 +205,175 @@ describe('chaos checker', () => {
       { kind: 'ack', clientMsgId: 'y', conversationId: 'c1', seq: 2, messageId: w.db[1].messageId },
     ];
     const r = check(w);
-    expect(r.outOfOrder).toBe(0);
-    expect(r.orderSkippedRefused).toBe(1);
+    expect(r.outOfOrder).toBe(1);
+    expect(r).toMatchObject({ orderChecked: 2, orderCheckedResent: 1 });
+  });
+
+  it('reports issue 12: A refused under a Redis restart, B queued behind it accepted, A resent after B', () => {
+    const r = check(
+      sentWorld({ A: 202, B: 201 }, [
+        conn('a1/c1@gw0', [
+          send('A', 1000),
+          send('B', 1026),
+          refuse('A', 'unavailable', 1400),
+          ack('B', 201, 1450),
+          send('A', 2400),
+          ack('A', 202, 2430),
+        ]),
+      ]),
+    );
+    expect(r).toMatchObject({
+      lost: 0,
+      duplicated: 0,
+      outOfOrder: 1,
+      orderChecked: 2,
+      orderCheckedResent: 1,
+    });
+    expect(r.findings).toHaveLength(1);
+    expect(r.findings[0].kind).toBe('out_of_order');
+    expect(r.findings[0].detail).toContain('B first sent after A got seq 201 ≤ 202');
+    // The evidence: both sends' wire events, in time order.
+    expect(r.findings[0].detail).toContain(
+      'wire: 1000 a1/c1@gw0 send A | 1026 a1/c1@gw0 send B | 1400 a1/c1@gw0 error unavailable A | ' +
+        '1450 a1/c1@gw0 ack 201 B | 2400 a1/c1@gw0 send A | 2430 a1/c1@gw0 ack 202 A',
+    );
+  });
+
+  it('passes A and B both refused and resent in their original order', () => {
+    const r = check(
+      sentWorld({ A: 201, B: 202 }, [
+        conn('a1/c1', [
+          send('A', 1000),
+          send('B', 1026),
+          refuse('A', 'unavailable', 1400),
+          refuse('B', 'unavailable', 1401),
+          send('A', 2400),
+          send('B', 2401),
+          ack('A', 201, 2430),
+          ack('B', 202, 2431),
+        ]),
+      ]),
+    );
+    expect(r).toMatchObject({ outOfOrder: 0, orderChecked: 2, orderCheckedResent: 2 });
+    expect(r.findings).toEqual([]);
+  });
+
+  it('gives `internal` no exemption: a bug code that let a later send pass is out of order', () => {
+    const r = check(
+      sentWorld({ A: 202, B: 201 }, [
+        conn('a1/c1', [
+          send('A', 1000),
+          refuse('A', 'internal', 1010),
+          send('B', 1026),
+          ack('B', 201, 1040),
+          send('A', 2000),
+          ack('A', 202, 2010),
+        ]),
+      ]),
+    );
+    expect(r.outOfOrder).toBe(1);
+  });
+
+  it('leaves a send out that was refused as final and never acked', () => {
+    const r = check(
+      sentWorld({ A: undefined, B: 201 }, [
+        conn('a1/c1', [
+          send('A', 1000),
+          refuse('A', 'bad_request', 1010),
+          send('B', 1026),
+          ack('B', 201, 1040),
+        ]),
+      ]),
+    );
+    expect(r).toMatchObject({ outOfOrder: 0, orderChecked: 1, orderCheckedResent: 0, unackedNotStored: 1 });
+    expect(r.findings).toEqual([]);
+  });
+
+  it('leaves a send out that was refused as final and acked anyway (an early copy of the frame), and counts it', () => {
+    // A final refusal holds no later send back (G3), so B may pass A.
+    const r = check(
+      sentWorld({ A: 202, B: 201 }, [
+        conn('a1/c1', [
+          send('A', 1000),
+          refuse('A', 'forbidden', 1010),
+          send('B', 1026),
+          ack('B', 201, 1040),
+          send('A', 1200),
+          ack('A', 202, 1210),
+        ]),
+      ]),
+    );
+    expect(r).toMatchObject({ outOfOrder: 0, orderChecked: 1, orderSkippedFinal: 1 });
+  });
+
+  it("judges sends refused on one connection and acked on the next in the first one's order", () => {
+    const c1 = conn('a1/c1', [
+      send('A', 1000),
+      send('B', 1026),
+      refuse('A', 'unavailable', 1400),
+      refuse('B', 'unavailable', 1401),
+    ]);
+    // c2's own first send C comes before the resends: c1's order (A, B) and c2's (C) are separate.
+    const inOrder = check(
+      sentWorld({ A: 202, B: 203, C: 201 }, [
+        c1,
+        conn('a1/c2', [
+          send('C', 3000),
+          ack('C', 201, 3010),
+          send('A', 3020),
+          send('B', 3021),
+          ack('A', 202, 3030),
+          ack('B', 203, 3031),
+        ]),
+      ]),
+    );
+    expect(inOrder).toMatchObject({ outOfOrder: 0, orderChecked: 3, orderCheckedResent: 2 });
+    // The ack on c2 counts for c1: B resent and sequenced before A breaks c1's order.
+    const swapped = check(
+      sentWorld({ A: 203, B: 202, C: 201 }, [
+        c1,
+        conn('a1/c2', [
+          send('C', 3000),
+          ack('C', 201, 3010),
+          send('B', 3020),
+          send('A', 3021),
+          ack('B', 202, 3030),
+          ack('A', 203, 3031),
+        ]),
+      ]),
+    );
+    expect(swapped.outOfOrder).toBe(1);
+    expect(swapped.findings[0].detail).toContain('connection a1/c1: B first sent after A');
+  });
+
+  it('does not order a refused send against a later send to another conversation', () => {
+    const r = check(
+      sentWorld(
+        { A: 1, B: 1 },
+        [
+          conn('a1/c1', [
+            send('A', 1000),
+            send('B', 1026),
+            refuse('A', 'unavailable', 1400),
+            ack('B', 1, 1450, 'c2'),
+            send('A', 2400),
+            ack('A', 1, 2430),
+          ]),
+        ],
+        { B: 'c2' },
+      ),
+    );
+    expect(r).toMatchObject({ outOfOrder: 0, orderChecked: 2, orderCheckedResent: 1 });
+    expect(r.findings).toEqual([]);
   });
 
   it('judges a resend on a later connection by the connection that first carried it (found in a full run)', () => {
-    // y was refused on c1, x overtook it there; a later connection resends both, oldest first,
-    // and gets their acks again: nothing was sequenced on c2, so nothing is out of order there.
+    // x and y were sequenced on c1, whose acks were lost with it; on c2 y's retry went out before
+    // x's: nothing was first sent on c2, so nothing is out of order there, and c1's order holds.
     const w = world();
     w.connections[0].events = [
-      { kind: 'send', clientMsgId: 'y', at: 1 },
-      { kind: 'error', clientMsgId: 'y', code: 'unavailable', at: 2 },
-      { kind: 'send', clientMsgId: 'x', at: 3 },
-      { kind: 'send', clientMsgId: 'y', at: 4 },
+      { kind: 'send', clientMsgId: 'x', at: 1 },
+      { kind: 'send', clientMsgId: 'y', at: 2 },
     ];
     w.connections.push({
       connectionId: 'a1/c2',
@@ -165,7 +386,7 @@ describe('chaos checker', () => {
         { kind: 'ack', clientMsgId: 'x', conversationId: 'c1', seq: 1, messageId: w.db[0].messageId, at: 11 },
       ],
     });
-    expect(check(w).outOfOrder).toBe(0);
+    expect(check(w)).toMatchObject({ outOfOrder: 0, orderChecked: 2 });
     // Without the earlier connection's log, the same wire on c2 alone is a violation.
     w.connections.shift();
     expect(check(w).outOfOrder).toBe(1);
@@ -243,6 +464,17 @@ describe('chaos fault schedule', () => {
     expect(s.every((e) => e.at >= 0 && e.at < spec.windowMs)).toBe(true);
     expect(s.map((e) => e.at)).toEqual([...s.map((e) => e.at)].sort((a, b) => a - b));
     expect(new Set(s.filter((e) => e.kind === 'rolling').map((e) => e.service)).size).toBe(3);
+  });
+
+  it('holds a kind to its stretch of the window and leaves the other kinds where they were', () => {
+    const within = { 'redis-restart': [0.1, 0.52] as const };
+    const s = buildSchedule(7, { ...spec, within });
+    const restarts = s.filter((e) => e.kind === 'redis-restart');
+    expect(restarts).toHaveLength(3);
+    expect(restarts.every((e) => e.at >= 6_000 && e.at < 31_200)).toBe(true);
+    const others = (list: typeof s) =>
+      list.filter((e) => e.kind !== 'redis-restart').map(({ id: _id, ...rest }) => rest);
+    expect(others(s)).toEqual(others(buildSchedule(7, spec)));
   });
 
   it('prng is deterministic and in [0, 1)', () => {

@@ -76,18 +76,29 @@ export interface CheckReport {
   lost: number;
   /** One clientMsgId with two messages, one seq with two messageIds, or an app-level double delivery. */
   duplicated: number;
-  /** A device view not strictly increasing by seq, or one connection's acked order broken. */
+  /** A device view not strictly increasing by seq, or one connection's first-send order broken by the seqs. */
   outOfOrder: number;
-  /** Messages checked for per-connection order (acked on the connection they were first sent on). */
+  /** Acked sends judged for order, each among the first sends of the connection that first carried it. */
   orderChecked: number;
-  /** Per-connection sends left out of the order check because this connection got an error for them. */
-  orderSkippedRefused: number;
+  /** Of those, sends that got an `error` on some connection (refused, then acked after a resend). */
+  orderCheckedResent: number;
+  /** Acked sends left out of the order check because a refusal of theirs was final (`FINAL_CODES`). */
+  orderSkippedFinal: number;
   /** Deliveries checked: acked messages × member devices. */
   deliveriesChecked: number;
   findings: Finding[];
 }
 
 const MAX_FINDINGS = 200;
+
+/** Refusals that "will not change on retry": G3 holds no later send back behind them. */
+export const FINAL_CODES: ReadonlySet<string> = new Set([
+  'bad_request',
+  'forbidden',
+  'not_found',
+  'too_large',
+  'rejected',
+]);
 
 const key = (conversationId: string, seq: number) => `${conversationId}#${seq}`;
 const sendKey = (conversationId: string, senderId: string, clientMsgId: string) =>
@@ -258,54 +269,69 @@ export function check(input: CheckInput): CheckReport {
     }
   }
 
-  // --- per-connection order: messages first sent (ever) on a connection and acked on it, in send order,
-  // have increasing seq. A send this connection got an `error` for was refused here, not accepted,
-  // so it is left out (its resend may legitimately come after later sends).
-  // A send resent on a later connection after it was accepted on an earlier one is not sequenced
-  // there: it is judged on the connection that carried its first send.
+  // --- per-connection order (G3): a connection's sends, in the order the client first sent them
+  // there, have increasing seqs within a conversation, whatever errors and resends followed.
+  // A refusal that may pass (`unavailable`, `rate_limited`) refuses every later send of the
+  // connection to that conversation, so a client resending oldest first gets the original order;
+  // a send refused and resent is judged like any other (leaving it out hid issue 12: A refused,
+  // B queued behind it accepted, A's resend sequenced after B). `internal` gets no exemption: an
+  // outage is always `unavailable`, so it is a bug itself. A send is judged among the first sends
+  // of the connection it first went out on, with its ack from whichever connection got one: its
+  // resend on a later connection is not a new send there (the SDK resends its outbox after every
+  // reconnect), and a connection's order says nothing about another's.
   let orderChecked = 0;
-  let orderSkippedRefused = 0;
-  const firstSendAt = new Map<string, number>();
+  let orderCheckedResent = 0;
+  let orderSkippedFinal = 0;
+  // The connection of each send's first frame: earliest `at`; without times, the first in the list.
+  const owner = new Map<string, { index: number; at: number }>();
+  input.connections.forEach((c, index) => {
+    for (const e of c.events) {
+      if (e.kind !== 'send') continue;
+      const at = e.at ?? Infinity;
+      const o = owner.get(e.clientMsgId);
+      if (!o || at < o.at) owner.set(e.clientMsgId, { index, at });
+    }
+  });
+  const refusals = new Map<string, Set<string>>();
   for (const c of input.connections)
     for (const e of c.events)
-      if (e.kind === 'send' && e.at !== undefined)
-        firstSendAt.set(e.clientMsgId, Math.min(e.at, firstSendAt.get(e.clientMsgId) ?? Infinity));
-  for (const c of input.connections) {
+      if (e.kind === 'error')
+        refusals.set(e.clientMsgId, (refusals.get(e.clientMsgId) ?? new Set()).add(e.code));
+  input.connections.forEach((c, index) => {
     const firstSent: string[] = [];
-    const sentHere = new Set<string>();
-    const ackedHere = new Map<string, { conversationId: string; seq: number }>();
-    const refused = new Set<string>();
-    for (const e of c.events) {
-      if (e.kind === 'send') {
-        const sentBefore = e.at !== undefined && (firstSendAt.get(e.clientMsgId) ?? e.at) < e.at;
-        if (!sentHere.has(e.clientMsgId) && !sentBefore) firstSent.push(e.clientMsgId);
-        sentHere.add(e.clientMsgId);
-      } else if (e.kind === 'ack')
-        ackedHere.set(e.clientMsgId, { conversationId: e.conversationId, seq: e.seq });
-      else refused.add(e.clientMsgId);
-    }
-    const lastSeq = new Map<string, { seq: number; clientMsgId: string }>();
+    const listed = new Set<string>();
+    for (const e of c.events)
+      if (e.kind === 'send' && owner.get(e.clientMsgId)?.index === index && !listed.has(e.clientMsgId)) {
+        listed.add(e.clientMsgId);
+        firstSent.push(e.clientMsgId);
+      }
+    const highest = new Map<string, { seq: number; clientMsgId: string }>();
     for (const id of firstSent) {
-      const ack = ackedHere.get(id);
-      if (!ack) continue;
-      if (refused.has(id)) {
-        orderSkippedRefused++;
+      const ack = acks.get(id);
+      if (!ack) continue; // never accepted: absent, not out of order
+      const codes = refusals.get(id);
+      if (codes && [...codes].some((code) => FINAL_CODES.has(code))) {
+        // A final refusal holds nothing back (G3), so a copy accepted anyway (an early resend
+        // of the same frame) may rightly come after later sends.
+        orderSkippedFinal++;
         continue;
       }
       orderChecked++;
-      const previous = lastSeq.get(ack.conversationId);
+      if (codes) orderCheckedResent++;
+      const previous = highest.get(ack.conversationId);
       if (previous && ack.seq <= previous.seq) {
         outOfOrder++;
         find(
           'out_of_order',
-          `connection ${c.connectionId}: ${id} sent after ${previous.clientMsgId} got seq ${ack.seq} ≤ ${previous.seq} in ${ack.conversationId}` +
+          `connection ${c.connectionId}: ${id} first sent after ${previous.clientMsgId} got seq ${ack.seq} ≤ ${previous.seq} in ${ack.conversationId}` +
             `; wire: ${evidence(input.connections, [previous.clientMsgId, id])}`,
         );
       }
+      // Every earlier acked send counts, so the bar is the highest seq so far.
       if (!previous || ack.seq > previous.seq)
-        lastSeq.set(ack.conversationId, { seq: ack.seq, clientMsgId: id });
+        highest.set(ack.conversationId, { seq: ack.seq, clientMsgId: id });
     }
-  }
+  });
 
   return {
     sent: input.sends.length,
@@ -317,7 +343,8 @@ export function check(input: CheckInput): CheckReport {
     duplicated,
     outOfOrder,
     orderChecked,
-    orderSkippedRefused,
+    orderCheckedResent,
+    orderSkippedFinal,
     deliveriesChecked,
     findings,
   };

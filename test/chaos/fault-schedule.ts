@@ -57,6 +57,12 @@ export interface ScheduleSpec {
   /** The window the faults' start times are spread over, ms. */
   windowMs: number;
   instancesPerService: number;
+  /**
+   * Kinds held to a stretch of the window, as fractions [from, to]: a short run's single fault of
+   * a kind can otherwise land where the load has already wound down (it is aimed at 85 % of the
+   * window and queued faults start late).
+   */
+  within?: Partial<Record<FaultKind, readonly [number, number]>>;
 }
 
 /**
@@ -71,9 +77,10 @@ export function buildSchedule(seed: number, spec: ScheduleSpec): FaultEvent[] {
   const events: Omit<FaultEvent, 'id'>[] = [];
   for (const kind of FAULT_KINDS) {
     const n = spec.perKind[kind];
-    const slot = spec.windowMs / Math.max(1, n);
+    const [from, to] = spec.within?.[kind] ?? [0, 1];
+    const slot = ((to - from) * spec.windowMs) / Math.max(1, n);
     for (let i = 0; i < n; i++) {
-      const at = Math.round(slot * i + random() * slot * 0.9);
+      const at = Math.round(from * spec.windowMs + slot * i + random() * slot * 0.9);
       const salt = Math.floor(random() * 2 ** 31);
       const service = SERVICE_NAMES[(i + Math.floor(random() * 4)) % SERVICE_NAMES.length];
       switch (kind) {

@@ -157,9 +157,21 @@ export class SimulatedDevice {
     if (this.timer) clearTimeout(this.timer);
   }
 
-  private sendOne(): void {
-    const conversations = this.options.conversations;
-    const conversationId = conversations[Math.floor(this.random() * conversations.length)];
+  /**
+   * Two sends to one conversation `gapMs` apart, on one connection when it stays up: the shape
+   * of issue 12 (A refused while Redis is down must hold back B, queued behind it). Returns how
+   * many went out.
+   */
+  async sendPair(conversationId: string, gapMs: number, budget: SendBudget): Promise<number> {
+    if (!budget.take()) return 0;
+    this.sendOne(conversationId);
+    await new Promise((r) => setTimeout(r, gapMs));
+    if (!budget.take()) return 1;
+    this.sendOne(conversationId);
+    return 2;
+  }
+
+  private sendOne(conversationId = this.pickConversation()): void {
     const handle = this.client.send(conversationId, { text: `chaos ${this.deviceId} ${this.sends.size}` });
     const record: SendRecord = {
       clientMsgId: handle.clientMsgId,
@@ -178,6 +190,11 @@ export class SimulatedDevice {
         this.pending--;
       },
     );
+  }
+
+  private pickConversation(): string {
+    const conversations = this.options.conversations;
+    return conversations[Math.floor(this.random() * conversations.length)];
   }
 
   /** Drops the live socket without a close handshake (as a lost network does); the next attempt goes to the other gateway. */
