@@ -8,9 +8,12 @@ export const isPassingCode = (code: ErrorCode): code is PassingCode =>
 
 interface Fence {
   code: PassingCode;
-  /** clientMsgIds refused behind this fence; the resend of any of them opens it. */
-  refused: Set<string>;
-  /** A fence nobody resends into lapses then, so a client that gave up is not refused forever. */
+  /** The send whose refusal raised the fence: its resend opens it. */
+  oldest: string;
+  /**
+   * It lapses then, so a client that gave up on the oldest send is not refused for good. Longer
+   * than any step of a correct client's resend ladder (32 s at most).
+   */
   until: number;
 }
 
@@ -18,9 +21,9 @@ interface Fence {
  * The order rule of one connection after a refusal that may pass: once a send to a
  * conversation is refused `unavailable` or `rate_limited`, every later send of that
  * connection to that conversation is refused with the same code, until the client resends
- * one of the refused sends (it resends them oldest first, so the first resend is the oldest).
- * Without it, a send queued behind a refused one would be sequenced before the refused one's
- * resend. Pure: time is passed in.
+ * the first refused one. Without it, a send queued behind a refused one would be sequenced
+ * before the refused one's resend. Only the oldest opens it: a client that resends early may
+ * put a copy of a later send on the wire before the oldest one's. Pure: time is passed in.
  */
 export class RefusalFence {
   private readonly fences = new Map<string, Fence>();
@@ -29,31 +32,22 @@ export class RefusalFence {
 
   /**
    * Called when a send arrives and again just before it is published: the code it must be
-   * refused with, or undefined when it may go on. A resend of a refused send opens the fence.
+   * refused with, or undefined when it may go on. The resend of the oldest refused send opens
+   * the fence.
    */
   verdict(conversationId: string, clientMsgId: string, now: number): PassingCode | undefined {
     const fence = this.fences.get(conversationId);
     if (!fence) return undefined;
-    if (now > fence.until || fence.refused.has(clientMsgId)) {
+    if (now > fence.until || fence.oldest === clientMsgId) {
       this.fences.delete(conversationId);
       return undefined;
     }
     return fence.code;
   }
 
-  /** Records a refusal; one that may pass raises (or extends) the conversation's fence. */
+  /** Records a refusal; the first that may pass raises the conversation's fence. */
   refused(conversationId: string, clientMsgId: string, code: ErrorCode, now: number): void {
-    const fence = this.fences.get(conversationId);
-    if (fence) {
-      fence.refused.add(clientMsgId);
-      fence.until = now + this.lapseMs;
-    } else if (isPassingCode(code)) {
-      this.fences.set(conversationId, { code, refused: new Set([clientMsgId]), until: now + this.lapseMs });
-    }
-  }
-
-  /** Whether the conversation is fenced (for the check that runs just before publishing). */
-  isFenced(conversationId: string): boolean {
-    return this.fences.has(conversationId);
+    if (!this.fences.has(conversationId) && isPassingCode(code))
+      this.fences.set(conversationId, { code, oldest: clientMsgId, until: now + this.lapseMs });
   }
 }
