@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ServerFrame } from '@im/protocol';
+import { execAll } from './redis-pipeline';
 
 /** What other services ask a gateway instance to do for one of its connections. */
 export type GatewayEnvelope =
@@ -50,7 +51,7 @@ export class GatewayBus {
         gatewayChannel(this.redis, gatewayId),
         JSON.stringify(envelopes.length === 1 ? envelopes[0] : envelopes),
       );
-    await pipeline.exec();
+    await execAll(pipeline);
   }
 
   /** Listens on this gateway's channel with a dedicated connection; resubscribes after reconnects. */

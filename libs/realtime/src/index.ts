@@ -5,3 +5,4 @@ export { PresenceStore, PRESENCE_TTL_SECONDS } from './presence-store';
 export type { DevicePresence } from './presence-store';
 export { MembershipService } from './membership.service';
 export { isRedisOutage } from './redis-outage';
+export { execAll } from './redis-pipeline';

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { ConversationsRepository } from '@im/database';
 import { REDIS } from './redis.module';
+import { execAll } from './redis-pipeline';
 
 const membersKey = (conversationId: string) => `members:${conversationId}`;
 // Marks a loaded set, so that "no members" and "not cached" differ.
@@ -23,20 +24,22 @@ export class MembershipService {
     const cached = await this.redis.smembers(membersKey(conversationId));
     if (cached.length > 0) return cached.filter((m) => m !== LOADED);
     const ids = await this.conversations.memberIds(conversationId);
-    await this.redis
-      .multi()
-      .sadd(membersKey(conversationId), LOADED, ...ids)
-      .expire(membersKey(conversationId), TTL_SECONDS)
-      .exec();
+    await execAll(
+      this.redis
+        .multi()
+        .sadd(membersKey(conversationId), LOADED, ...ids)
+        .expire(membersKey(conversationId), TTL_SECONDS),
+    );
     return ids;
   }
 
   async isMember(conversationId: string, userId: string): Promise<boolean> {
-    const [[, isMember], [, loaded]] = ((await this.redis
-      .pipeline()
-      .sismember(membersKey(conversationId), userId)
-      .sismember(membersKey(conversationId), LOADED)
-      .exec()) ?? []) as [unknown, number][];
+    const [isMember, loaded] = (await execAll(
+      this.redis
+        .pipeline()
+        .sismember(membersKey(conversationId), userId)
+        .sismember(membersKey(conversationId), LOADED),
+    )) as number[];
     if (loaded === 1) return isMember === 1;
     return (await this.members(conversationId)).includes(userId);
   }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { execAll } from './redis-pipeline';
 
 /** Where a device is connected right now. */
 export interface DevicePresence {
@@ -51,7 +52,7 @@ export class PresenceStore {
       pipeline.hset(presenceKey(e.userId), e.deviceId, JSON.stringify(e.presence));
       pipeline.expire(presenceKey(e.userId), PRESENCE_TTL_SECONDS);
     }
-    await pipeline.exec();
+    await execAll(pipeline);
   }
 
   async devicesOf(userIds: string[]): Promise<Map<string, Map<string, DevicePresence>>> {
@@ -59,10 +60,9 @@ export class PresenceStore {
     if (userIds.length === 0) return result;
     const pipeline = this.redis.pipeline();
     for (const id of userIds) pipeline.hgetall(presenceKey(id));
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await execAll(pipeline);
     userIds.forEach((id, i) => {
-      const [error, hash] = replies[i] ?? [null, {}];
-      if (error) throw error;
+      const hash = replies[i];
       const devices = new Map<string, DevicePresence>();
       for (const [deviceId, json] of Object.entries((hash ?? {}) as Record<string, string>)) {
         devices.set(deviceId, JSON.parse(json) as DevicePresence);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { REDIS } from '@im/realtime';
+import { execAll, REDIS } from '@im/realtime';
 import { PendingPush } from './repush-schedule';
 
 const DUE_KEY = 'repush:due';
@@ -34,8 +34,8 @@ export class PendingPushStore {
     if (due.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const member of due) pipeline.zrem(DUE_KEY, member);
-    const removed = (await pipeline.exec()) ?? [];
-    return due.filter((_, i) => removed[i]?.[1] === 1).map((m) => JSON.parse(m) as PendingPush);
+    const removed = await execAll(pipeline);
+    return due.filter((_, i) => removed[i] === 1).map((m) => JSON.parse(m) as PendingPush);
   }
 
   async raiseDeliveredCursor(
@@ -51,7 +51,7 @@ export class PendingPushStore {
     if (pushes.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const p of pushes) pipeline.hget(cursorKey(p.userId, p.deviceId), p.conversationId);
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([, v]) => Number(v ?? 0));
+    const replies = await execAll(pipeline);
+    return replies.map((v) => Number(v ?? 0));
   }
 }

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { AppConfig } from '@im/config';
 import { ConversationsRepository, UsersRepository } from '@im/database';
 import { SYSTEM_USER_ID } from '@im/protocol';
-import { REDIS } from '@im/realtime';
+import { execAll, REDIS } from '@im/realtime';
 import { TokenBucket } from '../limits/rate-limit';
 import { SystemMessagesService } from './system-messages.service';
 
@@ -69,17 +69,18 @@ export class BroadcastService implements OnApplicationBootstrap, BeforeApplicati
 
   async start(userIds: string[], body: Record<string, unknown>): Promise<string> {
     const id = randomUUID();
-    await this.redis
-      .multi()
-      .hset(key(id), {
-        state: 'running',
-        total: userIds.length,
-        users: JSON.stringify(userIds),
-        body: JSON.stringify(body),
-      })
-      .expire(key(id), KEEP_SECONDS)
-      .sadd(this.running, id)
-      .exec();
+    await execAll(
+      this.redis
+        .multi()
+        .hset(key(id), {
+          state: 'running',
+          total: userIds.length,
+          users: JSON.stringify(userIds),
+          body: JSON.stringify(body),
+        })
+        .expire(key(id), KEEP_SECONDS)
+        .sadd(this.running, id),
+    );
     this.launch(id);
     return id;
   }
@@ -137,13 +138,14 @@ export class BroadcastService implements OnApplicationBootstrap, BeforeApplicati
       };
       await Promise.all(Array.from({ length: CONCURRENCY }, worker));
       if (this.stopping) return;
-      await this.redis
-        .multi()
-        .hset(key(id), 'state', 'done')
-        .srem(this.running, id)
-        .expire(doneKey(id), KEEP_SECONDS)
-        .expire(failedKey(id), KEEP_SECONDS)
-        .exec();
+      await execAll(
+        this.redis
+          .multi()
+          .hset(key(id), 'state', 'done')
+          .srem(this.running, id)
+          .expire(doneKey(id), KEEP_SECONDS)
+          .expire(failedKey(id), KEEP_SECONDS),
+      );
     } finally {
       clearInterval(renew);
       await this.redis.del(leaseKey(id)).catch(() => undefined);

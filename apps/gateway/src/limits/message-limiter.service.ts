@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '@im/config';
 import { metrics } from '@im/metrics';
-import { REDIS } from '@im/realtime';
+import { execAll, REDIS } from '@im/realtime';
 import { ClientConnection } from '../connections/client-connection';
 import { AbuseMeter, TokenBucket, userRateKey } from './rate-limit';
 
@@ -54,8 +54,8 @@ export class MessageLimiter {
   private async userWithinLimit(userId: string, now: number): Promise<boolean> {
     const key = userRateKey(userId, now);
     try {
-      const replies = await this.redis.pipeline().incr(key).expire(key, 2).exec();
-      return Number(replies?.[0]?.[1] ?? 0) <= this.config.RATE_LIMIT_USER_PER_SEC;
+      const [count] = await execAll(this.redis.pipeline().incr(key).expire(key, 2));
+      return Number(count) <= this.config.RATE_LIMIT_USER_PER_SEC;
     } catch (error) {
       // Without Redis the per-connection limit still holds; do not refuse honest traffic.
       this.logger.warn(`user rate limit unavailable: ${String(error)}`);
