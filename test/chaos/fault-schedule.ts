@@ -111,6 +111,10 @@ export function buildSchedule(seed: number, spec: ScheduleSpec): FaultEvent[] {
           events.push({ at, kind, downMs: 0, salt });
           break;
         case 'redis-restart':
+          // Long enough that ioredis gives up on queued commands and sends are refused
+          // (issue 12's order defect needed a refusal; a 0.7 s restart refused nothing).
+          events.push({ at, kind, downMs: between(2500, 5000), salt });
+          break;
         case 'pg-restart':
           events.push({ at, kind, downMs: between(300, 3000), salt });
           break;
