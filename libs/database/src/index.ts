@@ -10,6 +10,6 @@ export type { Conversation, Membership } from './repositories/conversations.repo
 export { MessagesRepository } from './repositories/messages.repository';
 export type { MessagePage } from './repositories/messages.repository';
 export { CursorsRepository } from './repositories/cursors.repository';
-export type { MemberCursors } from './repositories/cursors.repository';
+export type { CursorMove, MemberCursors, MovedCursor } from './repositories/cursors.repository';
 export { TraceRepository } from './repositories/trace.repository';
 export type { MessageTrace } from './repositories/trace.repository';

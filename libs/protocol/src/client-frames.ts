@@ -65,6 +65,13 @@ export class ConversationsFrame extends Frame {
   @Matches(CLIENT_ID_PATTERN, clientId('reqId')) reqId: string;
 }
 
+export class ReceiptsFrame extends Frame {
+  declare type: 'receipts';
+  @Matches(CLIENT_ID_PATTERN, clientId('reqId')) reqId: string;
+  @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
+  @IsInt() @Min(1) @Max(MAX_SEQ) seq: number;
+}
+
 export class TypingFrame extends Frame {
   declare type: 'typing';
   @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
@@ -83,6 +90,7 @@ export const CLIENT_FRAME_CLASSES = {
   sync: SyncFrame,
   history: HistoryFrame,
   conversations: ConversationsFrame,
+  receipts: ReceiptsFrame,
   typing: TypingFrame,
   ping: PingFrame,
 } as const;

@@ -30,6 +30,15 @@ export interface ConversationSummary {
   lastMessage: MessageView | null;
 }
 
+export interface MemberReceipt {
+  userId: string;
+  deliveredSeq: number;
+  readSeq: number;
+}
+
+/** `receipts_result` lists users only up to this many members (PROTOCOL §4). */
+export const RECEIPTS_USERS_MAX = 200;
+
 export interface ServerFrameMap {
   welcome: { type: 'welcome'; userId: string; deviceId: string; serverTime: number; heartbeatMs: number };
   ack: { type: 'ack' } & AckFields;
@@ -56,6 +65,19 @@ export interface ServerFrameMap {
     hasMore: boolean;
   };
   conversations_result: { type: 'conversations_result'; reqId: string; conversations: ConversationSummary[] };
+  receipts_result: {
+    type: 'receipts_result';
+    reqId: string;
+    conversationId: string;
+    seq: number;
+    /** The conversation's other members. */
+    members: number;
+    /** Of them, how many have a delivered (any device) / read cursor at or above `seq`. */
+    delivered: number;
+    read: number;
+    /** Each other member's cursors, when the conversation has at most RECEIPTS_USERS_MAX members. */
+    users?: MemberReceipt[];
+  };
   typing: { type: 'typing'; conversationId: string; userId: string };
   pong: { type: 'pong'; serverTime: number };
   error: { type: 'error'; ref?: string; code: import('./errors').ErrorCode; message: string };

@@ -11,11 +11,18 @@ export const ERROR_CODES = [
   'too_large',
   'rate_limited',
   'unavailable',
+  'rejected',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export type AnswerKind =
-  'ack' | 'pong' | 'sync_result' | 'history_result' | 'conversations_result' | `error:${ErrorCode}`;
+  | 'ack'
+  | 'pong'
+  | 'sync_result'
+  | 'history_result'
+  | 'conversations_result'
+  | 'receipts_result'
+  | `error:${ErrorCode}`;
 
 export interface Expectation {
   /** The answers this frame may get: exactly one of them, or none when `silentOk`. */
@@ -52,6 +59,7 @@ const FIELDS: Record<string, { required: string[]; optional: string[] }> = {
   sync: { required: ['reqId'], optional: ['cursors', 'limit'] },
   history: { required: ['reqId', 'conversationId'], optional: ['afterSeq', 'beforeSeq', 'limit'] },
   conversations: { required: ['reqId'], optional: [] },
+  receipts: { required: ['reqId', 'conversationId', 'seq'], optional: [] },
   typing: { required: ['conversationId'], optional: [] },
   ping: { required: [], optional: [] },
 };
@@ -144,6 +152,9 @@ function checkSyntax(value: unknown): Verdict & { type?: string } {
     case 'recall':
       if (has('targetSeq')) checkInt(value.targetSeq, 1, undefined, 'targetSeq', out);
       break;
+    case 'receipts':
+      if (has('seq')) checkInt(value.seq, 1, undefined, 'seq', out);
+      break;
     case 'deliver_ack':
     case 'read':
       if (has('seq')) checkInt(value.seq, 0, undefined, 'seq', out);
@@ -220,6 +231,14 @@ function semantic(
     case 'history':
       return {
         options: member ? ['history_result', ...transient] : [...refused(conversation!), ...transient],
+        silentOk: false,
+      };
+    case 'receipts':
+      // not_found: a seq that names no stored message.
+      return {
+        options: member
+          ? ['receipts_result', 'error:not_found', ...transient]
+          : [...refused(conversation!), ...transient],
         silentOk: false,
       };
     default: // conversations
@@ -308,6 +327,7 @@ export function classify(frame: ServerFrame): Classified {
     case 'sync_result':
     case 'history_result':
     case 'conversations_result':
+    case 'receipts_result':
       return { answer: true, kind: frame.type as AnswerKind, id: frame.reqId as string };
     case 'error': {
       const keys = Object.keys(frame).filter((k) => !['type', 'ref', 'code', 'message'].includes(k));

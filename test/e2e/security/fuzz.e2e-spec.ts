@@ -156,6 +156,15 @@ function arbitraries(w: WorkerWorld) {
       ),
     },
     { weight: 1, arbitrary: fc.record({ type: c('conversations'), reqId: c(ID) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        type: c('receipts'),
+        reqId: c(ID),
+        conversationId: conversation,
+        seq: positive,
+      }),
+    },
     { weight: 1, arbitrary: c({ type: 'ping' }) },
   );
 

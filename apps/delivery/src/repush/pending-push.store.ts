@@ -38,13 +38,14 @@ export class PendingPushStore {
     return due.filter((_, i) => removed[i] === 1).map((m) => JSON.parse(m) as PendingPush);
   }
 
-  async raiseDeliveredCursor(
-    userId: string,
-    deviceId: string,
-    conversationId: string,
-    seq: number,
+  /** Raises devices' delivered cursors (never lowers them), in one pipeline: re-push reads them. */
+  async raiseDeliveredCursors(
+    moves: { userId: string; deviceId: string; conversationId: string; seq: number }[],
   ): Promise<void> {
-    await this.redis.eval(RAISE, 1, cursorKey(userId, deviceId), conversationId, seq);
+    if (moves.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const m of moves) pipeline.eval(RAISE, 1, cursorKey(m.userId, m.deviceId), m.conversationId, m.seq);
+    await execAll(pipeline);
   }
 
   async deliveredCursors(pushes: PendingPush[]): Promise<number[]> {

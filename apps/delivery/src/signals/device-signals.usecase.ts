@@ -5,10 +5,15 @@ import { ServerFrame } from '@im/protocol';
 import { MembershipService } from '@im/realtime';
 import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
 import { PendingPushStore } from '../repush/pending-push.store';
+import { PlannedReceipt, planReceipt } from './receipt-plan';
+
+type CursorSignal = Extract<DeviceSignal, { kind: 'deliver_ack' | 'read' }>;
+type TypingSignal = Extract<DeviceSignal, { kind: 'typing' }>;
 
 /**
- * deliver_ack, read and typing: move cursors (never backwards), and tell the other members'
- * devices (and, for read, the reader's other devices) with receipts. Typing is never stored.
+ * deliver_ack, read and typing, a batch at a time: cursors move (never backwards) in one
+ * statement per kind and one Redis pipeline, then the receipts the contract asks for and the
+ * typing notices go out after one presence lookup. Typing is never stored.
  */
 @Injectable()
 export class DeviceSignalsUseCase {
@@ -20,55 +25,77 @@ export class DeviceSignalsUseCase {
   ) {}
 
   async execute(signals: DeviceSignal[]): Promise<void> {
+    const { acks, reads, typings } = coalesce(signals);
+    // Re-push stops first: it reads these Redis cursors.
+    await this.pending.raiseDeliveredCursors(acks);
+    // One after the other: both lock the same member rows, and in parallel they could deadlock.
+    const delivered = await this.cursors.advanceDeliveredMany(acks);
+    const read = await this.cursors.advanceReadMany(reads);
+    const ackedBy = movingDevices(acks);
+    const readBy = movingDevices(reads);
+    const planned = [
+      ...delivered.map((m) => planReceipt('delivered', m, ackedBy.get(`${m.userId}|${m.conversationId}`))),
+      ...read.map((m) => planReceipt('read', m, readBy.get(`${m.userId}|${m.conversationId}`))),
+      ...(await this.typingNotices(typings)),
+    ].filter((p): p is Plan => p !== null);
+    if (planned.length === 0) return;
+
+    const devices = await this.router.onlineDevices(planned.flatMap((p) => p.userIds));
+    const byUser = new Map<string, DeviceTarget[]>();
+    for (const d of devices) byUser.set(d.userId, [...(byUser.get(d.userId) ?? []), d]);
     const items: { target: DeviceTarget; frame: ServerFrame }[] = [];
-    for (const s of this.coalesce(signals)) {
-      let frame: ServerFrame | null = null;
-      let includeOwnDevices = false;
-      if (s.kind === 'deliver_ack') {
-        await this.pending.raiseDeliveredCursor(s.userId, s.deviceId, s.conversationId, s.seq);
-        const moved = await this.cursors.advanceDelivered(s.userId, s.deviceId, s.conversationId, s.seq);
-        if (moved !== null)
-          frame = {
-            type: 'receipt',
-            conversationId: s.conversationId,
-            kind: 'delivered',
-            userId: s.userId,
-            seq: moved,
-          };
-      } else if (s.kind === 'read') {
-        const moved = await this.cursors.advanceRead(s.userId, s.conversationId, s.seq);
-        if (moved !== null)
-          frame = {
-            type: 'receipt',
-            conversationId: s.conversationId,
-            kind: 'read',
-            userId: s.userId,
-            seq: moved,
-          };
-        includeOwnDevices = true;
-      } else {
-        frame = { type: 'typing', conversationId: s.conversationId, userId: s.userId };
-      }
-      if (!frame) continue;
-      const members = await this.membership.members(s.conversationId);
-      const recipients = includeOwnDevices ? members : members.filter((m) => m !== s.userId);
-      for (const target of await this.router.onlineDevices(recipients)) {
-        if (target.userId === s.userId && target.deviceId === s.deviceId) continue;
-        items.push({ target, frame });
-      }
-    }
+    for (const p of planned)
+      for (const userId of p.userIds)
+        for (const target of byUser.get(userId) ?? [])
+          if (!(p.except && target.userId === p.except.userId && target.deviceId === p.except.deviceId))
+            items.push({ target, frame: p.frame });
     await this.router.send(items);
   }
 
-  /** Within one batch only the highest cursor per device and conversation matters. */
-  private coalesce(signals: DeviceSignal[]): DeviceSignal[] {
-    const out = new Map<string, DeviceSignal>();
-    signals.forEach((s, i) => {
-      const key =
-        s.kind === 'typing' ? `typing|${i}` : `${s.kind}|${s.userId}|${s.deviceId}|${s.conversationId}`;
-      const prev = out.get(key);
-      if (!prev || ('seq' in s && 'seq' in prev && s.seq > prev.seq)) out.set(key, s);
-    });
-    return [...out.values()];
+  private async typingNotices(typings: TypingSignal[]): Promise<Plan[]> {
+    return Promise.all(
+      typings.map(async (t) => ({
+        frame: { type: 'typing' as const, conversationId: t.conversationId, userId: t.userId },
+        userIds: (await this.membership.members(t.conversationId)).filter((m) => m !== t.userId),
+      })),
+    );
   }
+}
+
+type Plan = Omit<PlannedReceipt, 'frame'> & { frame: ServerFrame };
+
+/** Within one batch only the highest cursor per device and conversation matters. */
+function coalesce(signals: DeviceSignal[]): {
+  acks: CursorSignal[];
+  reads: CursorSignal[];
+  typings: TypingSignal[];
+} {
+  const cursors = new Map<string, CursorSignal>();
+  const typings: TypingSignal[] = [];
+  for (const s of signals) {
+    if (s.kind === 'typing') {
+      typings.push(s);
+      continue;
+    }
+    const key = `${s.kind}|${s.userId}|${s.deviceId}|${s.conversationId}`;
+    const prev = cursors.get(key);
+    if (!prev || s.seq > prev.seq) cursors.set(key, s);
+  }
+  const all = [...cursors.values()];
+  return {
+    acks: all.filter((s) => s.kind === 'deliver_ack'),
+    reads: all.filter((s) => s.kind === 'read'),
+    typings,
+  };
+}
+
+/** By user and conversation, the device that sent the highest cursor of the batch: it is not told of its own move. */
+function movingDevices(signals: CursorSignal[]): Map<string, string> {
+  const best = new Map<string, CursorSignal>();
+  for (const s of signals) {
+    const key = `${s.userId}|${s.conversationId}`;
+    const prev = best.get(key);
+    if (!prev || s.seq > prev.seq) best.set(key, s);
+  }
+  return new Map([...best].map(([key, s]) => [key, s.deviceId]));
 }

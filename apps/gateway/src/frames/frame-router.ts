@@ -80,6 +80,10 @@ export class FrameRouter {
         return this.run(conn, frame.reqId, async () =>
           conn.send(await this.queries.list(conn.userId, frame)),
         );
+      case 'receipts':
+        return this.run(conn, frame.reqId, async () =>
+          conn.send(await this.queries.receipts(conn.userId, frame)),
+        );
     }
   }
 

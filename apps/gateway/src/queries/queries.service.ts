@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ConversationsRepository, MessagesRepository } from '@im/database';
+import { ConversationsRepository, CursorsRepository, MessagesRepository } from '@im/database';
 import {
   ProtocolError,
   ServerFrameMap,
@@ -7,6 +7,8 @@ import {
   HistoryFrame,
   SyncFrame,
   ConversationsFrame,
+  ReceiptsFrame,
+  RECEIPTS_USERS_MAX,
 } from '@im/protocol';
 import { MembershipService } from '@im/realtime';
 import { foreignConversations, planSync } from './sync-plan';
@@ -18,6 +20,7 @@ export class QueriesService {
     private readonly conversations: ConversationsRepository,
     private readonly messages: MessagesRepository,
     private readonly membership: MembershipService,
+    private readonly cursors: CursorsRepository,
   ) {}
 
   async sync(userId: string, deviceId: string, frame: SyncFrame): Promise<ServerFrameMap['sync_result']> {
@@ -67,6 +70,21 @@ export class QueriesService {
       type: 'conversations_result',
       reqId: frame.reqId,
       conversations: await this.conversations.summariesForUser(userId),
+    };
+  }
+
+  /** Group delivery and read state is asked for, not pushed (PROTOCOL §3 `receipts`). */
+  async receipts(userId: string, frame: ReceiptsFrame): Promise<ServerFrameMap['receipts_result']> {
+    await this.requireMember(frame.conversationId, userId);
+    if (!(await this.messages.bySeq(frame.conversationId, frame.seq)))
+      throw new ProtocolError('not_found', `no message ${frame.seq} in ${frame.conversationId}`);
+    const state = await this.cursors.receiptsAt(frame.conversationId, userId, frame.seq, RECEIPTS_USERS_MAX);
+    return {
+      type: 'receipts_result',
+      reqId: frame.reqId,
+      conversationId: frame.conversationId,
+      seq: frame.seq,
+      ...state,
     };
   }
 

@@ -7,58 +7,105 @@ export interface MemberCursors {
   readSeq: number;
 }
 
+/** A device's (deliver_ack) or user's (read) cursor of one conversation, to move forward. */
+export interface CursorMove {
+  userId: string;
+  deviceId: string;
+  conversationId: string;
+  seq: number;
+}
+
+/** A user's cursor that moved, with what receipts need to know about its conversation. */
+export interface MovedCursor {
+  conversationId: string;
+  userId: string;
+  seq: number;
+  conversationType: 'direct' | 'group';
+  /** The members of a direct conversation (both); empty for a group. */
+  directMembers: string[];
+}
+
+interface MovedRow {
+  conversation_id: string;
+  user_id: string;
+  seq: string;
+  type: 'direct' | 'group';
+  member_ids: string[] | null;
+}
+
+const toMoved = (r: MovedRow): MovedCursor => ({
+  conversationId: r.conversation_id,
+  userId: r.user_id,
+  seq: Number(r.seq),
+  conversationType: r.type,
+  directMembers: r.member_ids ?? [],
+});
+
+/** What a moved cursor's RETURNING lists: a direct conversation's members come along for its receipts. */
+const MOVED_COLUMNS = `m.conversation_id, m.user_id, c.type,
+  CASE WHEN c.type = 'direct' THEN
+    (SELECT array_agg(o.user_id) FROM members o WHERE o.conversation_id = m.conversation_id)
+  END AS member_ids`;
+
 /** Delivered and read cursors. Cursors only move forward; a lower value is ignored. */
 @Injectable()
 export class CursorsRepository {
   constructor(private readonly db: DataSource) {}
 
   /**
-   * Records that a device stored everything up to `seq`, and returns the user's new
-   * delivered cursor if it moved (the highest of the user's devices), else null.
+   * A batch of deliver_acks in one statement: each device's cursor, and each user's delivered
+   * cursor (the highest of their devices), capped at the conversation's last seq so that a
+   * bogus ack cannot hide future messages. Returns the users' cursors that moved. One move per
+   * (user, device, conversation) at most.
    */
-  async advanceDelivered(
-    userId: string,
-    deviceId: string,
-    conversationId: string,
-    seq: number,
-  ): Promise<number | null> {
-    return this.db.transaction(async (tx) => {
-      // A cursor never passes the conversation's last seq: a bogus ack must not hide future messages.
-      const last: { last_seq: string }[] = await tx.query(
-        `SELECT last_seq FROM conversations WHERE id = $1`,
-        [conversationId],
-      );
-      seq = Math.min(seq, Number(last[0]?.last_seq ?? 0));
-      await tx.query(
-        `INSERT INTO device_cursors (user_id, device_id, conversation_id, delivered_seq) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (user_id, device_id, conversation_id)
-         DO UPDATE SET delivered_seq = EXCLUDED.delivered_seq, updated_at = now()
-         WHERE device_cursors.delivered_seq < EXCLUDED.delivered_seq`,
-        [userId, deviceId, conversationId, seq],
-      );
-      const moved = updatedRows<{ delivered_seq: string }>(
-        await tx.query(
-          `UPDATE members SET delivered_seq = $3 WHERE conversation_id = $1 AND user_id = $2 AND delivered_seq < $3
-         RETURNING delivered_seq`,
-          [conversationId, userId, seq],
-        ),
-      );
-      return moved[0] ? Number(moved[0].delivered_seq) : null;
-    });
-  }
-
-  /** Moves the user's read cursor forward; returns the new value if it moved, else null. */
-  async advanceRead(userId: string, conversationId: string, seq: number): Promise<number | null> {
-    const moved = updatedRows<{ read_seq: string }>(
+  async advanceDeliveredMany(moves: CursorMove[]): Promise<MovedCursor[]> {
+    if (moves.length === 0) return [];
+    const rows = updatedRows<MovedRow>(
       await this.db.query(
-        `UPDATE members m SET read_seq = LEAST($3::bigint, c.last_seq)
-         FROM conversations c
-        WHERE c.id = m.conversation_id AND m.conversation_id = $1 AND m.user_id = $2 AND m.read_seq < LEAST($3::bigint, c.last_seq)
-       RETURNING m.read_seq`,
-        [conversationId, userId, seq],
+        `WITH input AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+             AS t(user_id, device_id, conversation_id, seq)
+         ), capped AS (
+           SELECT i.user_id, i.device_id, i.conversation_id, LEAST(i.seq, c.last_seq) AS seq
+             FROM input i JOIN conversations c ON c.id = i.conversation_id
+         ), devices AS (
+           INSERT INTO device_cursors (user_id, device_id, conversation_id, delivered_seq)
+           SELECT user_id, device_id, conversation_id, seq FROM capped
+           ON CONFLICT (user_id, device_id, conversation_id)
+           DO UPDATE SET delivered_seq = EXCLUDED.delivered_seq, updated_at = now()
+           WHERE device_cursors.delivered_seq < EXCLUDED.delivered_seq
+         ), per_user AS (
+           SELECT conversation_id, user_id, max(seq) AS seq FROM capped GROUP BY conversation_id, user_id
+         )
+         UPDATE members m SET delivered_seq = p.seq
+           FROM per_user p JOIN conversations c ON c.id = p.conversation_id
+          WHERE m.conversation_id = p.conversation_id AND m.user_id = p.user_id AND m.delivered_seq < p.seq
+         RETURNING m.delivered_seq AS seq, ${MOVED_COLUMNS}`,
+        columns(moves),
       ),
     );
-    return moved[0] ? Number(moved[0].read_seq) : null;
+    return rows.map(toMoved);
+  }
+
+  /** A batch of reads in one statement (users' read cursors, capped at the last seq); returns those that moved. */
+  async advanceReadMany(moves: Omit<CursorMove, 'deviceId'>[]): Promise<MovedCursor[]> {
+    if (moves.length === 0) return [];
+    const rows = updatedRows<MovedRow>(
+      await this.db.query(
+        `WITH input AS (
+           SELECT user_id, conversation_id, max(seq) AS seq
+             FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(user_id, conversation_id, seq)
+            GROUP BY user_id, conversation_id
+         )
+         UPDATE members m SET read_seq = LEAST(i.seq, c.last_seq)
+           FROM input i JOIN conversations c ON c.id = i.conversation_id
+          WHERE m.conversation_id = i.conversation_id AND m.user_id = i.user_id
+            AND m.read_seq < LEAST(i.seq, c.last_seq)
+         RETURNING m.read_seq AS seq, ${MOVED_COLUMNS}`,
+        [moves.map((m) => m.userId), moves.map((m) => m.conversationId), moves.map((m) => m.seq)],
+      ),
+    );
+    return rows.map(toMoved);
   }
 
   /** Members of the conversations that had a message in the last `windowSeconds`, most recent first. */
@@ -98,6 +145,48 @@ export class CursorsRepository {
     }));
   }
 
+  /**
+   * The other members' state at `seq`: how many have a delivered / read cursor at or above it,
+   * and, up to `listUpTo` members in all, each one's cursors. One aggregate over the
+   * conversation's member rows (the primary key's prefix).
+   */
+  async receiptsAt(
+    conversationId: string,
+    viewerId: string,
+    seq: number,
+    listUpTo: number,
+  ): Promise<{ members: number; delivered: number; read: number; users?: MemberCursors[] }> {
+    const [row]: {
+      members: string;
+      delivered: string;
+      read: string;
+      users: { userId: string; deliveredSeq: string; readSeq: string }[] | null;
+    }[] = await this.db.query(
+      `SELECT count(*) AS members,
+              count(*) FILTER (WHERE delivered_seq >= $3) AS delivered,
+              count(*) FILTER (WHERE read_seq >= $3) AS read,
+              CASE WHEN count(*) + 1 <= $4 THEN
+                json_agg(json_build_object('userId', user_id, 'deliveredSeq', delivered_seq, 'readSeq', read_seq) ORDER BY user_id)
+              END AS users
+         FROM members WHERE conversation_id = $1 AND user_id <> $2`,
+      [conversationId, viewerId, seq, listUpTo],
+    );
+    return {
+      members: Number(row.members),
+      delivered: Number(row.delivered),
+      read: Number(row.read),
+      ...(row.users
+        ? {
+            users: row.users.map((u) => ({
+              userId: u.userId,
+              deliveredSeq: Number(u.deliveredSeq),
+              readSeq: Number(u.readSeq),
+            })),
+          }
+        : {}),
+    };
+  }
+
   async forConversation(conversationId: string): Promise<MemberCursors[]> {
     const rows: { user_id: string; delivered_seq: string; read_seq: string }[] = await this.db.query(
       `SELECT user_id, delivered_seq, read_seq FROM members WHERE conversation_id = $1 ORDER BY user_id`,
@@ -110,6 +199,13 @@ export class CursorsRepository {
     }));
   }
 }
+
+const columns = (moves: CursorMove[]) => [
+  moves.map((m) => m.userId),
+  moves.map((m) => m.deviceId),
+  moves.map((m) => m.conversationId),
+  moves.map((m) => m.seq),
+];
 
 /** TypeORM answers UPDATE … RETURNING with [rows, rowCount] (a SELECT with just rows). */
 function updatedRows<T>(result: unknown): T[] {
