@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { setup, TestUser } from '../support/context';
+import { waitFor } from '../support/helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOT = join(__dirname, '..', '..', '.local', 'screenshots', 'demo.png');
@@ -122,5 +123,37 @@ describeWithBrowser('the browser demo on the client SDK (headless Chromium)', ()
         text: m.body.text,
       })),
     ).toEqual(expected);
+  });
+
+  it('in a group, opening one of your messages shows who has it and who read it', async () => {
+    const [alice, bob, carol] = [
+      await ctx.newUser('alice'),
+      await ctx.newUser('bob'),
+      await ctx.newUser('carol'),
+    ];
+    const conversationId = await ctx.newConversation([alice, bob, carol], 'group');
+    const a = await signIn(await browser.newContext(), ctx.gateway(0), alice, 'alice-group');
+    const b = await signIn(await browser.newContext(), ctx.gateway(1), bob, 'bob-group');
+    await a.click(`.conversation[data-id="${conversationId}"]`);
+    await sendText(a, 'hello group');
+    // Bob's page opens the conversation, stores it (deliver_ack) and reads it; carol is offline.
+    await b.click(`.conversation[data-id="${conversationId}"]`);
+    await b.waitForSelector('.message >> text=hello group');
+    const message = a.locator('.message.mine', { hasText: 'hello group' });
+    await message.waitFor();
+    // Wait (on the server, not the page) until Bob's deliver_ack and read are applied.
+    const [stored] = (await ctx.admin('GET', `/admin/conversations/${conversationId}/messages?afterSeq=0`))
+      .body.messages;
+    await waitFor(async () => {
+      const members = (await ctx.admin('GET', `/admin/messages/${stored.messageId}`)).body.members as {
+        userId: string;
+        deliveredSeq: number;
+        readSeq: number;
+      }[];
+      return members.some((m) => m.userId === bob.id && m.deliveredSeq === 1 && m.readSeq === 1);
+    }, 'bob’s cursors');
+    await message.click();
+    await a.locator('.message.mine .receipts', { hasText: 'delivered to 1 / read by 1 of 2' }).waitFor();
+    await a.screenshot({ path: SCREENSHOT.replace('.png', '-group-receipts.png'), fullPage: true });
   });
 });

@@ -1,9 +1,16 @@
 /**
  * The browser demo served at /demo: sign in with a token, conversations with unread counts,
- * a timeline with sent / delivered / read marks, and the SDK's outbox, which survives going
- * offline and reloading the page (IndexedDB). Built with esbuild into dist/demo/app.js.
+ * a timeline with sent / delivered / read marks (in a group, opening one of your messages asks
+ * who has it and who read it), and the SDK's outbox, which survives going offline and
+ * reloading the page (IndexedDB). Built with esbuild into dist/demo/app.js.
  */
-import { ChatClient, ConversationSummary, IndexedDbOutboxStorage, Message, OutboxEntry } from '@im/client-sdk';
+import {
+  ChatClient,
+  ConversationSummary,
+  IndexedDbOutboxStorage,
+  Message,
+  OutboxEntry,
+} from '@im/client-sdk';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -21,6 +28,8 @@ class DemoApp {
   private refreshTimer?: ReturnType<typeof setTimeout>;
   /** The highest seq another member has received / read, per conversation (from receipts). */
   readonly marks = new Map<string, Marks>();
+  /** What `receipts` answered for an opened group message, by conversation and seq. */
+  private readonly opened = new Map<string, string>();
   /** "Go offline" survives a reload, so that the outbox can be seen surviving both. */
   get offline(): boolean {
     return localStorage.getItem('demo.offline') === '1';
@@ -53,7 +62,8 @@ class DemoApp {
 
   private userIdFromToken(token: string): string {
     try {
-      return (JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as { sub: string }).sub;
+      return (JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as { sub: string })
+        .sub;
     } catch {
       return 'unknown';
     }
@@ -134,11 +144,14 @@ class DemoApp {
     if (!this.client || this.client.state !== 'ready') return;
     this.conversations = await this.client.conversations();
     const known = this.conversations.some((c) => c.conversationId === this.active);
-    if ((!this.active || !known) && this.conversations.length > 0) this.select(this.conversations[0].conversationId);
+    if ((!this.active || !known) && this.conversations.length > 0)
+      this.select(this.conversations[0].conversationId);
     else if (this.active && !this.selectedOnce) this.select(this.active);
     $('list').innerHTML = this.conversations
       .map(
-        (c) => `<div class="conversation${c.conversationId === this.active ? ' active' : ''}" data-id="${escape(c.conversationId)}">
+        (
+          c,
+        ) => `<div class="conversation${c.conversationId === this.active ? ' active' : ''}" data-id="${escape(c.conversationId)}">
           <span>${escape(c.title ?? c.conversationId.slice(0, 8))}</span>
           ${c.unread > 0 ? `<span class="unread">${c.unread}</span>` : ''}</div>`,
       )
@@ -169,24 +182,54 @@ class DemoApp {
     if (!this.client || !this.active) return;
     const messages = await this.client.timeline(this.active);
     const marks = this.marks.get(this.active) ?? { delivered: 0, read: 0 };
-    $('timeline').innerHTML = messages.map((m) => this.renderMessage(m, marks)).join('');
+    const group = this.conversations.find((c) => c.conversationId === this.active)?.type === 'group';
+    $('timeline').innerHTML = messages.map((m) => this.renderMessage(m, marks, group)).join('');
     $('timeline').scrollTop = $('timeline').scrollHeight;
+    if (group)
+      for (const el of Array.from($('timeline').querySelectorAll<HTMLElement>('.message.mine')))
+        el.addEventListener('click', () => void this.showReceipts(el));
   }
 
-  private renderMessage(m: Message, marks: Marks): string {
+  /** A group's delivery and read state is asked for when a message is opened, not pushed. */
+  private async showReceipts(el: HTMLElement) {
+    if (!this.client || !this.active) return;
+    const seq = Number(el.dataset.seq);
+    const key = `${this.active}|${seq}`;
+    try {
+      const r = await this.client.receipts(this.active, seq);
+      this.opened.set(key, `delivered to ${r.delivered} / read by ${r.read} of ${r.members}`);
+    } catch {
+      this.opened.set(key, 'receipts unavailable; try again');
+    }
+    await this.renderTimeline();
+  }
+
+  private renderMessage(m: Message, marks: Marks, group: boolean): string {
     const mine = m.senderId === this.client?.userId;
-    const mark = !mine ? '' : marks.read >= m.seq ? 'read ✓✓' : marks.delivered >= m.seq ? 'delivered ✓✓' : 'sent ✓';
-    const text = m.recalled ? 'message recalled' : typeof m.body.text === 'string' ? m.body.text : JSON.stringify(m.body);
+    const mark = !mine
+      ? ''
+      : group
+        ? 'sent ✓ · open for receipts'
+        : marks.read >= m.seq
+          ? 'read ✓✓'
+          : marks.delivered >= m.seq
+            ? 'delivered ✓✓'
+            : 'sent ✓';
+    const text = m.recalled
+      ? 'message recalled'
+      : typeof m.body.text === 'string'
+        ? m.body.text
+        : JSON.stringify(m.body);
     return `<div class="message${mine ? ' mine' : ''}${m.recalled ? ' recalled' : ''}" data-seq="${m.seq}">
       <div class="text">${escape(text)}</div>
-      <div class="meta">${escape(m.senderId)} · #${m.seq} ${mark}</div></div>`;
+      <div class="meta">${escape(m.senderId)} · #${m.seq} ${mark}</div><div class="meta receipts">${escape(this.opened.get(`${m.conversationId}|${m.seq}`) ?? '')}</div></div>`;
   }
 
   renderOutbox(entries: OutboxEntry[]) {
     $('pending').innerHTML =
       entries
         .map((e) => {
-          const body = 'body' in e.frame ? (e.frame.body as { text?: string }).text ?? '' : '';
+          const body = 'body' in e.frame ? ((e.frame.body as { text?: string }).text ?? '') : '';
           return `<div class="pending ${e.state}" data-id="${escape(e.clientMsgId)}">${escape(body)} — ${e.state === 'failed' ? 'failed' : 'sending…'}</div>`;
         })
         .join('') || '<em>empty</em>';

@@ -41,6 +41,8 @@ function setup(overrides: Partial<ChatClientOptions> = {}) {
     clock,
     random: () => 0.5,
     newId: () => `id${++ids}`,
+    // The specs' timings; the default (150 ms) has a spec of its own.
+    ackDebounceMs: 50,
     ...overrides,
   });
   const events: Recorded = {
@@ -777,13 +779,17 @@ describe('ChatClient', () => {
     });
 
     it('acknowledges the highest contiguous seq, once for a burst', async () => {
-      const h = setup();
+      const h = setup({ ackDebounceMs: undefined });
       const socket = await connectReady(h);
-      for (const seq of [1, 2, 3]) push(socket, msg(seq));
+      for (const seq of [1, 2]) push(socket, msg(seq));
+      await h.clock.advance(100);
+      push(socket, msg(3));
+      expect(socket.framesOf('deliver_ack')).toEqual([]);
       await h.clock.advance(50);
+      // One cumulative ack within the 150 ms the client waits (PROTOCOL §7 allows 200).
       expect(socket.framesOf('deliver_ack')).toEqual([{ type: 'deliver_ack', conversationId: 'c1', seq: 3 }]);
       push(socket, msg(5)); // a gap: 4 is missing
-      await h.clock.advance(50);
+      await h.clock.advance(150);
       expect(socket.framesOf('deliver_ack')).toHaveLength(1);
       h.client.close();
     });
@@ -934,6 +940,35 @@ describe('ChatClient', () => {
       answerHistory(socket, [msg(8), msg(9)], true);
       await expect(page).resolves.toEqual({ hasMore: true, messages: [msg(8), msg(9)] });
       expect((await h.client.timeline('c1')).map((m) => m.seq)).toEqual([8, 9]);
+      h.client.close();
+    });
+
+    it('asks receipts() of a message and answers with the members’ counts and cursors', async () => {
+      const h = setup();
+      const socket = await connectReady(h);
+      const asked = h.client.receipts('g1', 4);
+      await flush();
+      const request = socket.last('receipts');
+      expect(request).toEqual({ type: 'receipts', reqId: expect.any(String), conversationId: 'g1', seq: 4 });
+      const users = [{ userId: 'u2', deliveredSeq: 4, readSeq: 3 }];
+      socket.receive({
+        type: 'receipts_result',
+        reqId: request.reqId,
+        conversationId: 'g1',
+        seq: 4,
+        members: 2,
+        delivered: 1,
+        read: 0,
+        users,
+      });
+      await expect(asked).resolves.toEqual({
+        conversationId: 'g1',
+        seq: 4,
+        members: 2,
+        delivered: 1,
+        read: 0,
+        users,
+      });
       h.client.close();
     });
 

@@ -18,6 +18,7 @@ import {
   type ConversationSummary,
   type Message,
   type Receipt,
+  type Receipts,
   type SendContentType,
   type ServerFrame,
   type ServerFrameMap,
@@ -75,7 +76,10 @@ export interface ChatClientOptions {
   /** Reconnect backoff (default 500 ms doubling to 30 s, full jitter). */
   reconnectBaseMs?: number;
   reconnectCapMs?: number;
-  /** deliver_ack is sent this long after the cursor moved (default 50 ms). */
+  /**
+   * deliver_ack is sent this long after the cursor moved (default 150 ms), so that one
+   * cumulative ack covers a burst (PROTOCOL §7 allows up to 200 ms).
+   */
   ackDebounceMs?: number;
   /** Page size of sync (1–200, default 200) and of gap-filling history requests (default 200). */
   syncPageSize?: number;
@@ -178,7 +182,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.timelineStore = new Timeline({
       store: options.messageStore ?? new MemoryMessageStore(),
       clock,
-      ackDebounceMs: options.ackDebounceMs ?? 50,
+      ackDebounceMs: options.ackDebounceMs ?? 150,
       gapPageSize: options.gapPageSize ?? 200,
       write,
       history: (conversationId, afterSeq, limit) => this.requestHistory(conversationId, { afterSeq, limit }),
@@ -252,6 +256,25 @@ export class ChatClient extends Emitter<ClientEvents> {
       'conversations_result',
     );
     return answer.conversations;
+  }
+
+  /**
+   * Who of the other members has a message and who read it. In a group this is asked for, not
+   * pushed: the server pushes a group's reads only to the reader's own devices.
+   */
+  async receipts(conversationId: string, seq: number): Promise<Receipts> {
+    const answer = await this.connection.request(
+      { type: 'receipts', reqId: this.newId(), conversationId, seq },
+      'receipts_result',
+    );
+    return {
+      conversationId: answer.conversationId,
+      seq: answer.seq,
+      members: answer.members,
+      delivered: answer.delivered,
+      read: answer.read,
+      ...(answer.users ? { users: answer.users } : {}),
+    };
   }
 
   /** A page of history; its messages are stored (and emitted if new) like any others. */

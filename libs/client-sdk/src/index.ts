@@ -38,6 +38,7 @@ export type {
   Message,
   ProtocolErrorCode,
   Receipt,
+  Receipts,
   RecallFrame,
   SendContentType,
   SendFrame,

@@ -113,7 +113,25 @@ export interface ConversationsFrame {
   type: 'conversations';
   reqId: string;
 }
-export type RequestFrame = SyncFrame | HistoryFrame | ConversationsFrame;
+
+export interface ReceiptsFrame {
+  type: 'receipts';
+  reqId: string;
+  conversationId: string;
+  seq: number;
+}
+
+/** Of a conversation's other members, who has a message (delivered to any device) and who read it. */
+export interface Receipts {
+  conversationId: string;
+  seq: number;
+  members: number;
+  delivered: number;
+  read: number;
+  /** Each other member's cursors; present when the conversation has at most 200 members. */
+  users?: { userId: string; deliveredSeq: number; readSeq: number }[];
+}
+export type RequestFrame = SyncFrame | HistoryFrame | ConversationsFrame | ReceiptsFrame;
 export type ClientFrame =
   | SendFrame
   | RecallFrame
@@ -143,6 +161,7 @@ export interface ServerFrameMap {
     hasMore: boolean;
   };
   conversations_result: { type: 'conversations_result'; reqId: string; conversations: ConversationSummary[] };
+  receipts_result: { type: 'receipts_result'; reqId: string } & Receipts;
   typing: { type: 'typing' } & Typing;
   pong: { type: 'pong'; serverTime: number };
   error: { type: 'error'; ref?: string; code: ProtocolErrorCode; message: string };
@@ -158,6 +177,7 @@ const SERVER_FRAME_TYPES: ReadonlySet<string> = new Set<ServerFrameType>([
   'sync_result',
   'history_result',
   'conversations_result',
+  'receipts_result',
   'typing',
   'pong',
   'error',
