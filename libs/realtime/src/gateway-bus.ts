@@ -6,7 +6,12 @@ import { execAll } from './redis-pipeline';
 export type GatewayEnvelope =
   /** To one connection by id: acks and errors of a send (or an admin call waiting on `rest:` ids). */
   | { kind: 'to_conn'; connId: string; frame: ServerFrame }
-  /** To whichever connection is the device's now: pushes, receipts, typing. */
+  /**
+   * One frame to whichever connection each device has now: pushes, receipts, typing. The frame
+   * is in the envelope once, however many devices it goes to.
+   */
+  | { kind: 'to_devices'; frame: ServerFrame; devices: [userId: string, deviceId: string][] }
+  /** Several frames to one device; sent by services before `to_devices`, still honoured during an upgrade. */
   | { kind: 'to_device'; userId: string; deviceId: string; frames: ServerFrame[] }
   /** Close connections of a user (one device, or all) with a close code. */
   | {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { ServerFrame } from '@im/protocol';
 import { DevicePresence, GatewayBus, GatewayEnvelope, PresenceStore, REDIS } from '@im/realtime';
+import { envelopesFor } from './frame-envelopes';
 
 export interface DeviceTarget {
   userId: string;
@@ -29,27 +30,11 @@ export class DeviceRouter {
     return targets;
   }
 
-  /** Sends frames, grouped so that each device gets its frames in order in one envelope. */
+  /** Sends frames to devices: each frame once per gateway, each device's frames in order. */
   async send(
     items: { target: DeviceTarget; frame: ServerFrame }[],
     direct: { gatewayId: string; envelope: GatewayEnvelope }[] = [],
   ) {
-    const grouped = new Map<
-      string,
-      { gatewayId: string; envelope: Extract<GatewayEnvelope, { kind: 'to_device' }> }
-    >();
-    for (const { target, frame } of items) {
-      const key = `${target.presence.gatewayId}|${target.userId}|${target.deviceId}`;
-      let entry = grouped.get(key);
-      if (!entry) {
-        entry = {
-          gatewayId: target.presence.gatewayId,
-          envelope: { kind: 'to_device', userId: target.userId, deviceId: target.deviceId, frames: [] },
-        };
-        grouped.set(key, entry);
-      }
-      entry.envelope.frames.push(frame);
-    }
-    await this.bus.publishMany([...direct, ...grouped.values()]);
+    await this.bus.publishMany([...direct, ...envelopesFor(items)]);
   }
 }

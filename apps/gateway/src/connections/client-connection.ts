@@ -30,9 +30,14 @@ export class ClientConnection {
   }
 
   send(frame: ServerFrame): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  /** A frame already serialized (one text shared by many sockets), sent as a text frame. */
+  sendText(text: string | Buffer): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     this.corkUntilNextTick();
-    this.socket.send(JSON.stringify(frame));
+    this.socket.send(text, { binary: false });
   }
 
   /**

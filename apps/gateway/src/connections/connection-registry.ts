@@ -134,6 +134,13 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
         else this.byConnId.get(e.connId)?.send(e.frame);
         return;
       }
+      case 'to_devices': {
+        // Serialized once for every socket it goes to.
+        const text = Buffer.from(JSON.stringify(e.frame));
+        for (const [userId, deviceId] of e.devices)
+          this.byDevice.get(deviceKey(userId, deviceId))?.sendText(text);
+        return;
+      }
       case 'to_device': {
         const conn = this.byDevice.get(deviceKey(e.userId, e.deviceId));
         if (conn) for (const frame of e.frames) conn.send(frame);
