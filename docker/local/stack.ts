@@ -27,6 +27,8 @@ export interface StackOptions {
   logDir: string;
   /** Echo service output to this process's stdout. */
   echo?: boolean;
+  /** Flags for each service's node (e.g. `--cpu-prof`, which NODE_OPTIONS may not carry). */
+  nodeArgs?: string[];
 }
 
 export interface ServiceInstance {
@@ -80,20 +82,24 @@ export class LocalStack {
     const log = createWriteStream(join(this.options.logDir, `${instance.name}-${instance.index}.log`), {
       flags: 'a',
     });
-    const child = spawn(process.execPath, ['-r', 'tsconfig-paths/register', main], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ...this.options.env,
-        [PORT_VARIABLE[instance.name]]: String(instance.port),
-        INSTANCE_ID: instance.instanceId,
-        NO_COLOR: '1',
-        STOP_ON_STDIN_CLOSE: '1',
-        TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-        TS_NODE_BASEURL: join(ROOT, 'dist'),
+    const child = spawn(
+      process.execPath,
+      [...(this.options.nodeArgs ?? []), '-r', 'tsconfig-paths/register', main],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ...this.options.env,
+          [PORT_VARIABLE[instance.name]]: String(instance.port),
+          INSTANCE_ID: instance.instanceId,
+          NO_COLOR: '1',
+          STOP_ON_STDIN_CLOSE: '1',
+          TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+          TS_NODE_BASEURL: join(ROOT, 'dist'),
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
       },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    );
     const prefix = `[${instance.name}#${instance.index}] `;
     for (const stream of [child.stdout, child.stderr]) {
       stream?.on('data', (chunk: Buffer) => {

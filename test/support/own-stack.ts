@@ -21,6 +21,8 @@ export interface OwnStackOptions {
   /** Overrides of (or additions to) the environment below. */
   env?: Record<string, string>;
   instances?: Partial<Record<ServiceName, number>>;
+  /** Flags for each service's node process. */
+  nodeArgs?: string[];
 }
 
 export interface OwnStack {
@@ -88,7 +90,13 @@ export async function startOwnStack(options: OwnStackOptions): Promise<OwnStack>
     0,
   );
   const logDir = join(ROOT, '.local', 'logs', run);
-  const stack = new LocalStack({ env, basePort: await freePortBase(count), logDir, instances });
+  const stack = new LocalStack({
+    env,
+    basePort: await freePortBase(count),
+    logDir,
+    instances,
+    nodeArgs: options.nodeArgs,
+  });
   const stop = async () => {
     await stack.stop();
     await dropRun(env.KAFKA_TOPIC_PREFIX, env.DATABASE_URL);
