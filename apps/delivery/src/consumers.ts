@@ -20,8 +20,8 @@ export class DeliveryConsumers implements OnApplicationBootstrap, BeforeApplicat
     this.persisted = new BatchConsumer(kafka, config, 'delivery', 'persisted', ({ events }) =>
       fanOut.execute(events),
     );
-    this.signals = new BatchConsumer(kafka, config, 'delivery', 'signals', ({ events }) =>
-      signals.execute(events),
+    this.signals = new BatchConsumer(kafka, config, 'delivery', 'signals', ({ events, partition, lag }) =>
+      signals.execute(events, { partition, lag }),
     );
   }
 

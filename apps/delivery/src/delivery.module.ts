@@ -11,6 +11,7 @@ import { FanOutUseCase } from './fan-out/fan-out.usecase';
 import { PendingPushStore } from './repush/pending-push.store';
 import { RepushWorker } from './repush/repush.worker';
 import { DeviceSignalsUseCase } from './signals/device-signals.usecase';
+import { SignalBacklog } from './signals/signal-backlog';
 
 @Module({
   imports: [ConfigModule, DatabaseModule, RedisModule, KafkaModule.forService('delivery'), HealthModule],
@@ -20,6 +21,7 @@ import { DeviceSignalsUseCase } from './signals/device-signals.usecase';
     PendingPushStore,
     FanOutUseCase,
     DeviceSignalsUseCase,
+    SignalBacklog,
     RepushWorker,
     CatchUpWorker,
     DeliveryConsumers,

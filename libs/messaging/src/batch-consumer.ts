@@ -15,6 +15,8 @@ export interface ConsumedBatch<T extends TopicName> {
   events: TopicEvents[T][];
   /** True once a rebalance gave this partition to another consumer: stop before side effects. */
   isStale: () => boolean;
+  /** Messages of the partition after this batch, as the fetch saw them. */
+  lag: number;
 }
 
 const COMMIT_INTERVAL_MS = 500;
@@ -115,13 +117,15 @@ export class BatchConsumer<T extends TopicName> {
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const events = batch.messages.map((m) => JSON.parse(m.value?.toString() ?? 'null') as TopicEvents[T]);
     // A failing handler throws: kafkajs then retries the same batch, and nothing is committed.
+    const behind = Number(batch.offsetLag());
     const outcome = await this.handle({
       partition: batch.partition,
       events,
       isStale: () => payload.isStale(),
+      lag: behind,
     });
     if (outcome === 'abandoned') return;
-    lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+    lag.set({ topic: batch.topic, partition: String(batch.partition) }, behind);
     // Resolving moves kafkajs's fetch position and makes the offset eligible for the next commit.
     payload.resolveOffset(batch.lastOffset());
     await payload.heartbeat();

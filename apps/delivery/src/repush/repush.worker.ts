@@ -6,12 +6,17 @@ import { messageFrame, ServerFrame } from '@im/protocol';
 import { MembershipService } from '@im/realtime';
 import { PeriodicRounds } from '../periodic-rounds';
 import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
+import { SignalBacklog } from '../signals/signal-backlog';
 import { PendingPushStore } from './pending-push.store';
 import { PendingPush, repushDelay } from './repush-schedule';
 
 const repushes = metrics.counter(
   'im_delivery_repushes_total',
   'Messages pushed again for want of a deliver_ack',
+);
+const deferred = metrics.counter(
+  'im_delivery_repush_rounds_deferred_total',
+  'Re-push rounds skipped because the deliver_acks they would act on were still queued',
 );
 const TICK_MS = 200;
 const BATCH = 500;
@@ -30,6 +35,7 @@ export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly messages: MessagesRepository,
     private readonly membership: MembershipService,
     private readonly config: AppConfig,
+    private readonly backlog: SignalBacklog,
   ) {}
 
   onApplicationBootstrap() {
@@ -42,6 +48,11 @@ export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** One round: returns how many pushes were sent again. */
   async tick(now = Date.now()): Promise<number> {
+    // Acks waiting in the signal backlog would make these pushes repeats; they stay due.
+    if (this.backlog.isBehind(now)) {
+      deferred.inc();
+      return 0;
+    }
     const due = await this.pending.claimDue(now, BATCH);
     if (due.length === 0) return 0;
     const cursors = await this.pending.deliveredCursors(due);

@@ -6,6 +6,7 @@ import { MembershipService } from '@im/realtime';
 import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
 import { PendingPushStore } from '../repush/pending-push.store';
 import { PlannedReceipt, planReceipt } from './receipt-plan';
+import { SignalBacklog } from './signal-backlog';
 
 type CursorSignal = Extract<DeviceSignal, { kind: 'deliver_ack' | 'read' }>;
 type TypingSignal = Extract<DeviceSignal, { kind: 'typing' }>;
@@ -22,9 +23,11 @@ export class DeviceSignalsUseCase {
     private readonly membership: MembershipService,
     private readonly router: DeviceRouter,
     private readonly pending: PendingPushStore,
+    private readonly backlog: SignalBacklog,
   ) {}
 
-  async execute(signals: DeviceSignal[]): Promise<void> {
+  async execute(signals: DeviceSignal[], backlog?: { partition: number; lag: number }): Promise<void> {
+    if (backlog) this.backlog.observe(backlog.partition, backlog.lag, Date.now());
     const { acks, reads, typings } = coalesce(signals);
     // Re-push stops first: it reads these Redis cursors.
     await this.pending.raiseDeliveredCursors(acks);
