@@ -104,10 +104,11 @@ export class FrameRouter {
       body: frame.type === 'recall' ? { targetSeq: frame.targetSeq } : frame.body,
       origin: { gatewayId: this.config.INSTANCE_ID, connId: conn.connId, deviceId: conn.deviceId },
     };
-    const fenced = () => conn.sendFence.verdict(command.conversationId, command.clientMsgId, Date.now());
+    const fence = conn.sendFence;
     conn.sendChain = conn.sendChain.then(async () => {
-      const before = fenced();
+      const before = fence.verdict(command.conversationId, command.clientMsgId, Date.now());
       if (before) return this.refuseSend(conn, command, fencedError(before));
+      const mark = fence.mark(command.conversationId);
       try {
         // A dependency call that never settles must not wedge this connection's sends for good.
         await withTimeout(
@@ -121,16 +122,19 @@ export class FrameRouter {
         return this.refuseSend(conn, command, error);
       }
       // An earlier send's publish may have failed while this one was being checked.
-      const after = fenced();
+      const after = fence.refusedSince(command.conversationId, mark);
       if (after) return this.refuseSend(conn, command, fencedError(after));
-      this.accept.publish(command).catch((error) => {
-        this.logger.warn(`send ${frame.clientMsgId} not accepted by Kafka: ${String(error)}`);
-        this.refuseSend(
-          conn,
-          command,
-          new ProtocolError('unavailable', 'the message could not be accepted; retry'),
-        );
-      });
+      this.accept.publish(command).then(
+        () => fence.accepted(command.clientMsgId),
+        (error) => {
+          this.logger.warn(`send ${frame.clientMsgId} not accepted by Kafka: ${String(error)}`);
+          this.refuseSend(
+            conn,
+            command,
+            new ProtocolError('unavailable', 'the message could not be accepted; retry'),
+          );
+        },
+      );
     });
   }
 

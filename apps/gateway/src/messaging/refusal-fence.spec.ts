@@ -11,7 +11,7 @@ describe('RefusalFence', () => {
     expect(fence.verdict('c2', 'x', 10)).toBeUndefined();
   });
 
-  it('opens when the oldest refused send is resent, so the resends go through in their order', () => {
+  it('lets the refused sends through only in the order they were refused', () => {
     const fence = new RefusalFence();
     fence.refused('c1', 'a', 'rate_limited', 0);
     expect(fence.verdict('c1', 'b', 1)).toBe('rate_limited');
@@ -20,8 +20,56 @@ describe('RefusalFence', () => {
     expect(fence.verdict('c1', 'b', 500)).toBe('rate_limited');
     fence.refused('c1', 'b', 'rate_limited', 500);
     expect(fence.verdict('c1', 'a', 1000)).toBeUndefined();
-    expect(fence.verdict('c1', 'b', 1001)).toBeUndefined();
-    expect(fence.verdict('c1', 'c', 1002)).toBeUndefined();
+    expect(fence.verdict('c1', 'c', 1001)).toBe('rate_limited');
+    fence.refused('c1', 'c', 'rate_limited', 1001);
+    expect(fence.verdict('c1', 'b', 1002)).toBeUndefined();
+    expect(fence.verdict('c1', 'c', 1003)).toBeUndefined();
+    expect(fence.verdict('c1', 'd', 1004)).toBeUndefined();
+  });
+
+  // Regression (chaos short profile, seed 1840918576): x refused, a refused behind it, x resent,
+  // then b (sent before the client knew of a's refusal) was accepted ahead of a's resend.
+  it('keeps the fence up after the first refused send passes while others still wait', () => {
+    const fence = new RefusalFence();
+    fence.refused('c1', 'x', 'unavailable', 0);
+    expect(fence.verdict('c1', 'a', 1)).toBe('unavailable');
+    fence.refused('c1', 'a', 'unavailable', 1);
+    expect(fence.verdict('c1', 'x', 2)).toBeUndefined();
+    expect(fence.verdict('c1', 'b', 3)).toBe('unavailable');
+    fence.refused('c1', 'b', 'unavailable', 3);
+    expect(fence.verdict('c1', 'a', 4)).toBeUndefined();
+    expect(fence.verdict('c1', 'b', 5)).toBeUndefined();
+  });
+
+  it('puts a resend refused again back in its place, ahead of the later ones', () => {
+    const fence = new RefusalFence();
+    fence.refused('c1', 'a', 'unavailable', 0);
+    fence.refused('c1', 'b', 'unavailable', 1);
+    expect(fence.verdict('c1', 'a', 2)).toBeUndefined();
+    fence.refused('c1', 'a', 'unavailable', 3); // its check failed again
+    expect(fence.verdict('c1', 'b', 4)).toBe('unavailable');
+    expect(fence.verdict('c1', 'a', 5)).toBeUndefined();
+    expect(fence.verdict('c1', 'b', 6)).toBeUndefined();
+  });
+
+  it('never holds back a copy of a send already accepted, nor waits for it', () => {
+    const fence = new RefusalFence();
+    fence.accepted('a');
+    fence.refused('c1', 'x', 'unavailable', 0);
+    // a's first copy is ahead of x: a later copy of it is answered by deduplication.
+    expect(fence.verdict('c1', 'a', 1)).toBeUndefined();
+    fence.refused('c1', 'a', 'unavailable', 1);
+    expect(fence.verdict('c1', 'x', 2)).toBeUndefined();
+    expect(fence.verdict('c1', 'b', 3)).toBeUndefined();
+  });
+
+  it('tells a send checked meanwhile that an earlier send was refused (its publish failed)', () => {
+    const fence = new RefusalFence();
+    const mark = fence.mark('c1');
+    expect(fence.refusedSince('c1', mark)).toBeUndefined();
+    fence.refused('c1', 'a', 'unavailable', 0);
+    expect(fence.refusedSince('c1', mark)).toBe('unavailable');
+    expect(fence.refusedSince('c2', fence.mark('c2'))).toBeUndefined();
   });
 
   it('is not raised by refusals a resend cannot pass', () => {
