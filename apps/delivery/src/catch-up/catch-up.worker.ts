@@ -6,7 +6,6 @@ import { metrics } from '@im/metrics';
 import { messageFrame, ServerFrame } from '@im/protocol';
 import { REDIS } from '@im/realtime';
 import { PeriodicRounds } from '../periodic-rounds';
-import { SignalBacklog } from '../signals/signal-backlog';
 import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
 import {
   CatchUpState,
@@ -49,7 +48,6 @@ export class CatchUpWorker implements OnApplicationBootstrap, BeforeApplicationS
     private readonly messages: MessagesRepository,
     private readonly router: DeviceRouter,
     private readonly config: AppConfig,
-    private readonly backlog: SignalBacklog,
   ) {
     this.rounds = new PeriodicRounds('catch-up', config.CATCH_UP_INTERVAL_MS, () => this.tick());
   }
@@ -64,8 +62,6 @@ export class CatchUpWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   /** One round; returns how many messages were pushed (0 when another instance holds the lease). */
   async tick(now = Date.now()): Promise<number> {
-    // Its cursors lag behind the queued deliver_acks: what it would push now are repeats.
-    if (this.backlog.isBehind(now)) return 0;
     const lease = 'catchup:lease'; // the client's key prefix makes it this deployment's
     const won = await this.redis.set(
       lease,

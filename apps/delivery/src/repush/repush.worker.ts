@@ -19,6 +19,8 @@ const deferred = metrics.counter(
   'Re-push rounds skipped because the deliver_acks they would act on were still queued',
 );
 const TICK_MS = 200;
+/** However far behind the signals are, a round runs at least this often (G5 must not wait for load to drop). */
+const MAX_DEFER_MS = 5_000;
 const BATCH = 500;
 
 /**
@@ -28,6 +30,7 @@ const BATCH = 500;
 @Injectable()
 export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly rounds = new PeriodicRounds('re-push', TICK_MS, () => this.tick());
+  private lastRoundAt = Date.now();
 
   constructor(
     private readonly pending: PendingPushStore,
@@ -49,10 +52,11 @@ export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationSh
   /** One round: returns how many pushes were sent again. */
   async tick(now = Date.now()): Promise<number> {
     // Acks waiting in the signal backlog would make these pushes repeats; they stay due.
-    if (this.backlog.isBehind(now)) {
+    if (this.backlog.isBehind(now) && now - this.lastRoundAt < MAX_DEFER_MS) {
       deferred.inc();
       return 0;
     }
+    this.lastRoundAt = now;
     const due = await this.pending.claimDue(now, BATCH);
     if (due.length === 0) return 0;
     const cursors = await this.pending.deliveredCursors(due);

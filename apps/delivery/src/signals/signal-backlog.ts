@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 
-/** Behind for longer than this, re-push and catch-up wait: the acks they would act on are queued. */
+/** Behind by this many signals for longer than BEHIND_MS, re-push waits: the acks it would act on are queued. */
+export const BEHIND_SIGNALS = 200;
 export const BEHIND_MS = 1000;
 /** A reading this old says nothing any more (no batch came since: nothing was left to consume). */
 const STALE_MS = 2000;
 
 /**
- * Whether this instance's signal consumer has been behind (messages left in a partition after
- * each batch) for more than a second, by this process's own clock. Under load deliver_acks
+ * Whether this instance's signal consumer has been behind (at least BEHIND_SIGNALS messages
+ * left in a partition after each batch) for more than a second, by this process's own clock.
+ * A few messages left after a batch is normal under steady traffic and says nothing. Under load deliver_acks
  * wait in Kafka, and re-pushing for them only adds to the load that delays them: more than
  * half of all pushes were repeats in a 1,000-member group. Pure: time is passed in.
  */
@@ -19,7 +21,7 @@ export class SignalBacklog {
   observe(partition: number, lag: number, now: number): void {
     const previous = this.partitions.get(partition);
     this.partitions.set(partition, {
-      behindSince: lag > 0 ? (previous?.behindSince ?? now) : undefined,
+      behindSince: lag >= BEHIND_SIGNALS ? (previous?.behindSince ?? now) : undefined,
       observedAt: now,
     });
   }
