@@ -18,6 +18,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { LocalStack, ROOT } from '../../docker/local/stack';
 import { contextForStack, TestContext, TestUser } from '../support/context';
 import { TestClient } from '../support/test-client';
+import { cpuSeconds, pct, round } from './process-stats';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,9 +36,6 @@ const IDLE_CONNECTIONS = arg('idle', 2000);
 const BODY = { text: 'x'.repeat(120) };
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const pct = (sorted: number[], p: number) =>
-  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const round = (n: number, d = 1) => Number(n.toFixed(d));
 
 interface StepResult {
   targetRate: number;
@@ -69,15 +67,6 @@ async function stageTotals(ports: number[]): Promise<Map<string, { sum: number; 
   return totals;
 }
 
-/** CPU seconds (user+system) used so far by a process, from /proc. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 const rssBytes = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 

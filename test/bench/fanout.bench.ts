@@ -8,11 +8,12 @@
  * CPU profile in DIR.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { ROOT } from '../../docker/local/stack';
 import { startOwnStack } from '../support/own-stack';
+import { cpuSeconds, pct, round } from './process-stats';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,19 +32,7 @@ const PROFILE_DIR = process.argv.includes('--profile')
 const DRAIN_MS = arg('drain-seconds', 60) * 1000;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const pct = (sorted: number[], p: number) =>
-  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const round = (n: number, d = 1) => Number(n.toFixed(d));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 /** An HS256 user token, as an app server mints one (PROTOCOL §2). */
 function token(secret: string, userId: string): string {
