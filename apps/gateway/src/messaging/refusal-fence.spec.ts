@@ -72,6 +72,15 @@ describe('RefusalFence', () => {
     expect(fence.refusedSince('c2', fence.mark('c2'))).toBeUndefined();
   });
 
+  it('does not wait for a refused send that was then refused for good', () => {
+    const fence = new RefusalFence();
+    fence.refused('c1', 'a', 'unavailable', 0);
+    fence.refused('c1', 'b', 'unavailable', 1);
+    expect(fence.verdict('c1', 'a', 2)).toBeUndefined();
+    fence.refused('c1', 'a', 'forbidden', 3); // its resend met a removed membership
+    expect(fence.verdict('c1', 'b', 4)).toBeUndefined();
+  });
+
   it('is not raised by refusals a resend cannot pass', () => {
     const fence = new RefusalFence();
     for (const code of ['bad_request', 'forbidden', 'not_found', 'too_large', 'internal'] as const) {

@@ -75,10 +75,10 @@ export class RefusalFence {
 
   /** Records a refusal: one that may pass raises the conversation's fence; behind one, it waits in order. */
   refused(conversationId: string, clientMsgId: string, code: ErrorCode, now: number): void {
-    if (this.passed.has(clientMsgId)) return;
+    // A send refused for good is not resent: nothing may wait for it.
+    if (this.passed.has(clientMsgId) || !isPassingCode(code)) return;
     let fence = this.fences.get(conversationId);
     if (!fence) {
-      if (!isPassingCode(code)) return;
       fence = { code, waiting: [], rank: new Map(), until: now + this.lapseMs };
       this.fences.set(conversationId, fence);
     }
