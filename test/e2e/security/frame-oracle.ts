@@ -372,7 +372,15 @@ export interface Answer {
  * one line per problem: an answer nothing admits, or a frame that needed an answer and got none.
  */
 export function matchAnswers(sent: Sent[], answers: Answer[]): string[] {
+  return match(sent, answers).problems;
+}
+
+/** How many frames that need an answer have none yet (0 once a connection's answers are all in). */
+export const missingAnswers = (sent: Sent[], answers: Answer[]): number => match(sent, answers).missing;
+
+function match(sent: Sent[], answers: Answer[]): { problems: string[]; missing: number } {
   const problems: string[] = [];
+  let missing = 0;
   const answered = new Array<boolean>(sent.length).fill(false);
   const byId = new Map<string, number[]>();
   sent.forEach((s, i) => {
@@ -401,6 +409,7 @@ export function matchAnswers(sent: Sent[], answers: Answer[]): string[] {
   sent.forEach((s, i) => {
     if (answered[i]) return;
     if (s.expectation.mustCarry.length > 0) {
+      if (!s.expectation.silentOk) missing++;
       if (!s.expectation.silentOk)
         problems.push(
           `no answer carrying ${s.expectation.mustCarry[0]} to ${s.sample} (${s.expectation.reason})`,
@@ -409,17 +418,16 @@ export function matchAnswers(sent: Sent[], answers: Answer[]): string[] {
     }
     open.push(i);
   });
-  problems.push(
-    ...matchAnonymous(
-      open.map((i) => sent[i]),
-      anonymous,
-    ),
+  const anonymousMatch = matchAnonymous(
+    open.map((i) => sent[i]),
+    anonymous,
   );
-  return problems;
+  problems.push(...anonymousMatch.problems);
+  return { problems, missing: missing + anonymousMatch.missing };
 }
 
 /** Max-flow assignment of answers without id to open frames, required frames first. */
-function matchAnonymous(open: Sent[], answers: Answer[]): string[] {
+function matchAnonymous(open: Sent[], answers: Answer[]): { problems: string[]; missing: number } {
   const kinds = [...new Set(answers.map((a) => a.kind))];
   const groups = new Map<string, { options: AnswerKind[]; required: boolean; members: Sent[] }>();
   for (const s of open) {
@@ -469,14 +477,16 @@ function matchAnonymous(open: Sent[], answers: Answer[]): string[] {
     }
   };
   const problems: string[] = [];
+  let missing = 0;
   const requiredTotal = groupList.filter((g) => g.required).reduce((n, g) => n + g.members.length, 0);
   const first = flow((j) => groupList[j].required);
   if (first < requiredTotal) {
     groupList.forEach((g, j) => {
-      const missing = g.required ? cap[1 + K + j][sink] : 0;
-      if (missing > 0)
+      const short = g.required ? cap[1 + K + j][sink] : 0;
+      missing += short;
+      if (short > 0)
         problems.push(
-          `${missing} frame(s) got no answer of ${g.options.join('|')}, e.g. ${g.members
+          `${short} frame(s) got no answer of ${g.options.join('|')}, e.g. ${g.members
             .slice(0, 3)
             .map((m) => `${m.sample} (${m.expectation.reason})`)
             .join(' / ')}`,
@@ -492,5 +502,5 @@ function matchAnonymous(open: Sent[], answers: Answer[]): string[] {
       .map(([k, n]) => `${n}× ${k}`);
     problems.push(`answers without id that no frame admits: ${left.join(', ')}`);
   }
-  return problems;
+  return { problems, missing };
 }

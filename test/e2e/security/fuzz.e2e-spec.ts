@@ -13,6 +13,7 @@ import {
   FIELD_NAMES,
   FRAME_TYPES,
   matchAnswers,
+  missingAnswers,
   notJson,
   Sent,
   World,
@@ -733,7 +734,13 @@ describe('security: frame fuzzer', () => {
         if (inBatch > 0) {
           const need = conn.required;
           const answered = await waitFor(
-            () => (conn.answers.length >= need && conn.pending.size === 0) || conn.closeCode !== undefined,
+            // Counting answers is not enough: one to a frame that may stay silent could stand in
+            // for a late one that is owed, which the next closing frame would then cut off.
+            () =>
+              (conn.answers.length >= need &&
+                conn.pending.size === 0 &&
+                missingAnswers(conn.sent, conn.answers) === 0) ||
+              conn.closeCode !== undefined,
             'answers',
             8_000,
             5,
