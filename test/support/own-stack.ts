@@ -49,6 +49,16 @@ function portFree(port: number): Promise<boolean> {
 }
 
 /**
+ * Ports that fetch() refuses to connect to (the WHATWG "bad ports" above 1023): a service
+ * there never looks ready to Node's fetch. A CI run once put a sequencer on 6000 (X11) and
+ * waited 90 s for it.
+ */
+const FETCH_BLOCKED_PORTS = new Set([
+  1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697,
+  10080,
+]);
+
+/**
  * A base port in [from, to) whose next `count` ports are free now. Free, not just unlikely to
  * clash: a fixed random range once landed a service on PostgreSQL's 5432.
  */
@@ -56,7 +66,7 @@ export async function freePortBase(count: number, from = 6000, to = 6900): Promi
   for (let attempt = 0; attempt < 200; attempt++) {
     const base = from + Math.floor(Math.random() * ((to - from) / 10)) * 10;
     const ports = Array.from({ length: count }, (_, i) => base + i);
-    if (ports.some((p) => taken.has(p))) continue;
+    if (ports.some((p) => taken.has(p) || FETCH_BLOCKED_PORTS.has(p))) continue;
     if ((await Promise.all(ports.map(portFree))).every(Boolean)) {
       ports.forEach((p) => taken.add(p));
       return base;
