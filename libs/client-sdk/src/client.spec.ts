@@ -715,6 +715,19 @@ describe('ChatClient', () => {
       h.client.close();
     });
 
+    it('resends a refused send within 2 s, however far its ladder has got', async () => {
+      const h = setup();
+      const socket = await connectReady(h);
+      const a = h.client.send('c1', { text: 'a' }).clientMsgId;
+      await flush();
+      await h.clock.advance(9_000); // sent at 0, 1 s, 4 s, 9 s: the next ladder step is 10 s away
+      expect(sends(socket)).toHaveLength(4);
+      socket.receive({ type: 'error', ref: a, code: 'unavailable', message: 'retry' });
+      await h.clock.advance(2_000);
+      expect(sends(socket)).toHaveLength(5);
+      h.client.close();
+    });
+
     it('releases the sends held behind a refused one when its resend is acked', async () => {
       const h = setup();
       const socket = await connectReady(h);

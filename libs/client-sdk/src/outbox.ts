@@ -41,7 +41,12 @@ interface Tracked {
   refused: boolean;
   /** It was due to go out while an older entry of its conversation was refused: it goes right after that one. */
   held: boolean;
+  /** After a refusal that may pass: resent by then at the latest, whatever the ladder says. */
+  resendBy?: number;
 }
+
+/** A refused entry is resent within this long: everything newer of its conversation waits for it. */
+const REFUSED_RESEND_MS = 2000;
 
 /**
  * The durable outbox: every send/recall frame is stored before its first transmission,
@@ -191,7 +196,12 @@ export class Outbox {
     // unavailable, internal, rate_limited: the ladder resends the same frame, and newer
     // entries of the conversation wait for that resend.
     if (!error.retryable) this.fail(t, error);
-    else if (t.entry.state === 'pending') t.refused = true;
+    else if (t.entry.state === 'pending') {
+      t.refused = true;
+      // Its conversation waits for this resend: do not let a late ladder step stall it.
+      t.resendBy = this.deps.clock.now() + REFUSED_RESEND_MS;
+      this.arm(t);
+    }
     return true;
   }
 
@@ -270,6 +280,7 @@ export class Outbox {
     }
     const wasRefused = t.refused;
     t.held = t.refused = false;
+    t.resendBy = undefined;
     if (this.deps.write(t.entry.frame)) {
       t.sends++;
       t.lastSentAt = this.deps.clock.now();
@@ -312,7 +323,7 @@ export class Outbox {
     // Offline, never sent or held, only the deadline is due: a welcome or a release sends it.
     const resendAt =
       t.sends > 0 && this.deps.isOnline() && !t.held
-        ? t.lastSentAt + resendDelay(t.sends)
+        ? Math.min(t.lastSentAt + resendDelay(t.sends), t.resendBy ?? Number.POSITIVE_INFINITY)
         : Number.POSITIVE_INFINITY;
     const delay = Math.max(0, Math.min(resendAt, t.deadline) - this.deps.clock.now());
     t.timer = this.deps.clock.setTimeout(() => this.onTimer(t), delay);
