@@ -5,7 +5,7 @@ import { ServerFrame } from '@im/protocol';
 import { MembershipService } from '@im/realtime';
 import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
 import { PendingPushStore } from '../repush/pending-push.store';
-import { PlannedReceipt, planReceipt } from './receipt-plan';
+import { Notice, planReceipt } from './receipt-plan';
 import { SignalBacklog } from './signal-backlog';
 
 type CursorSignal = Extract<DeviceSignal, { kind: 'deliver_ack' | 'read' }>;
@@ -26,8 +26,9 @@ export class DeviceSignalsUseCase {
     private readonly backlog: SignalBacklog,
   ) {}
 
-  async execute(signals: DeviceSignal[], backlog?: { partition: number; lag: number }): Promise<void> {
-    if (backlog) this.backlog.observe(backlog.partition, backlog.lag, Date.now());
+  /** `from`: the partition the batch came from and the signals still queued behind it. */
+  async execute(signals: DeviceSignal[], from?: { partition: number; lag: number }): Promise<void> {
+    if (from) this.backlog.observe(from.partition, from.lag, Date.now());
     const { acks, reads, typings } = coalesce(signals);
     // Re-push stops first: it reads these Redis cursors.
     await this.pending.raiseDeliveredCursors(acks);
@@ -40,12 +41,16 @@ export class DeviceSignalsUseCase {
       ...delivered.map((m) => planReceipt('delivered', m, ackedBy.get(`${m.userId}|${m.conversationId}`))),
       ...read.map((m) => planReceipt('read', m, readBy.get(`${m.userId}|${m.conversationId}`))),
       ...(await this.typingNotices(typings)),
-    ].filter((p): p is Plan => p !== null);
+    ].filter((p): p is Notice => p !== null);
     if (planned.length === 0) return;
 
     const devices = await this.router.onlineDevices(planned.flatMap((p) => p.userIds));
     const byUser = new Map<string, DeviceTarget[]>();
-    for (const d of devices) byUser.set(d.userId, [...(byUser.get(d.userId) ?? []), d]);
+    for (const d of devices) {
+      const list = byUser.get(d.userId);
+      if (list) list.push(d);
+      else byUser.set(d.userId, [d]);
+    }
     const items: { target: DeviceTarget; frame: ServerFrame }[] = [];
     for (const p of planned)
       for (const userId of p.userIds)
@@ -55,7 +60,7 @@ export class DeviceSignalsUseCase {
     await this.router.send(items);
   }
 
-  private async typingNotices(typings: TypingSignal[]): Promise<Plan[]> {
+  private async typingNotices(typings: TypingSignal[]): Promise<Notice[]> {
     return Promise.all(
       typings.map(async (t) => ({
         frame: { type: 'typing' as const, conversationId: t.conversationId, userId: t.userId },
@@ -64,8 +69,6 @@ export class DeviceSignalsUseCase {
     );
   }
 }
-
-type Plan = Omit<PlannedReceipt, 'frame'> & { frame: ServerFrame };
 
 /** Within one batch only the highest cursor per device and conversation matters. */
 function coalesce(signals: DeviceSignal[]): {

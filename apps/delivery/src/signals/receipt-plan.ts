@@ -1,9 +1,9 @@
 import type { MovedCursor } from '@im/database';
-import type { ServerFrameMap } from '@im/protocol';
+import type { ServerFrame } from '@im/protocol';
 
-/** One receipt and whose online devices get it. */
-export interface PlannedReceipt {
-  frame: ServerFrameMap['receipt'];
+/** A frame (a receipt, a typing notice) and whose online devices get it. */
+export interface Notice {
+  frame: ServerFrame;
   userIds: string[];
   /** The device the move came from, which does not get its own receipt. */
   except?: { userId: string; deviceId: string };
@@ -19,7 +19,7 @@ export function planReceipt(
   kind: 'delivered' | 'read',
   moved: MovedCursor,
   fromDeviceId: string | undefined,
-): PlannedReceipt | null {
+): Notice | null {
   const others =
     moved.conversationType === 'direct' ? moved.directMembers.filter((u) => u !== moved.userId) : [];
   const userIds = kind === 'read' ? [...others, moved.userId] : others;
