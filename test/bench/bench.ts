@@ -18,7 +18,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { LocalStack, ROOT } from '../../docker/local/stack';
 import { contextForStack, TestContext, TestUser } from '../support/context';
 import { TestClient } from '../support/test-client';
-import { cpuSeconds, pct, round } from './process-stats';
+import { cpuSeconds, cpuTimes, pct, round } from './process-stats';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,6 +33,12 @@ const RATES = (
   .split(',')
   .map(Number);
 const IDLE_CONNECTIONS = arg('idle', 2000);
+/** `--profile DIR`: every service writes a V8 CPU profile there when the bench stops it. */
+const PROFILE_DIR = process.argv.includes('--profile')
+  ? process.argv[process.argv.indexOf('--profile') + 1]
+  : undefined;
+/** `--no-ceilings`: skip the machine's ceilings (for profiling runs). */
+const CEILINGS = !process.argv.includes('--no-ceilings');
 const BODY = { text: 'x'.repeat(120) };
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -49,6 +55,8 @@ interface StepResult {
   deliverP95: number;
   deliverP99: number;
   cpuSecondsPer1000: number;
+  /** The same per service, split into user and kernel (system) time. */
+  cpuPer1000ByService: Record<string, { user: number; system: number }>;
   /** Mean time each pipeline stage added in this step (ms), from the services' own histograms. */
   stageMeansMs: Record<string, number>;
 }
@@ -117,7 +125,15 @@ async function buildLanes(ctx: TestContext): Promise<Lane[]> {
   return lanes;
 }
 
-async function runStep(lanes: Lane[], rate: number, pids: number[], ports: number[]): Promise<StepResult> {
+interface ServiceProcess {
+  name: string;
+  pid: number;
+  port: number;
+}
+
+async function runStep(lanes: Lane[], rate: number, services: ServiceProcess[]): Promise<StepResult> {
+  const pids = services.map((s) => s.pid);
+  const ports = services.map((s) => s.port);
   const stagesBefore = await stageTotals(ports);
   const sentAt = new Map<string, number>();
   const ack: number[] = [];
@@ -142,6 +158,7 @@ async function runStep(lanes: Lane[], rate: number, pids: number[], ports: numbe
     );
   }
   const cpuBefore = pids.reduce((s, p) => s + cpuSeconds(p), 0);
+  const timesBefore = services.map((s) => cpuTimes(s.pid));
   const started = performance.now();
   const total = Math.round(rate * STEP_SECONDS);
   let sent = 0;
@@ -172,6 +189,15 @@ async function runStep(lanes: Lane[], rate: number, pids: number[], ports: numbe
   const deadline = Date.now() + 15_000;
   while (ack.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const cpu = pids.reduce((s, p) => s + cpuSeconds(p), 0) - cpuBefore;
+  const per1000 = (seconds: number) => round((seconds / Math.max(1, ack.length)) * 1000, 2);
+  const cpuPer1000ByService: StepResult['cpuPer1000ByService'] = {};
+  services.forEach((s, i) => {
+    const t = cpuTimes(s.pid);
+    cpuPer1000ByService[s.name] = {
+      user: per1000(t.user - timesBefore[i].user),
+      system: per1000(t.system - timesBefore[i].system),
+    };
+  });
   const stageMeansMs: Record<string, number> = {};
   for (const [stage, t] of await stageTotals(ports)) {
     const b = stagesBefore.get(stage) ?? { sum: 0, count: 0 };
@@ -191,7 +217,8 @@ async function runStep(lanes: Lane[], rate: number, pids: number[], ports: numbe
     deliverP50: round(pct(deliver, 50)),
     deliverP95: round(pct(deliver, 95)),
     deliverP99: round(pct(deliver, 99)),
-    cpuSecondsPer1000: round((cpu / Math.max(1, ack.length)) * 1000, 2),
+    cpuSecondsPer1000: per1000(cpu),
+    cpuPer1000ByService,
     stageMeansMs,
   };
 }
@@ -426,11 +453,19 @@ async function main() {
     RATE_LIMIT_CONNECTION_PER_SEC: '100000',
     RATE_LIMIT_USER_PER_SEC: '100000',
   };
-  const stack = new LocalStack({ env, basePort: 8600, logDir: join(ROOT, '.local', 'logs', `bench-${run}`) });
+  const stack = new LocalStack({
+    env,
+    basePort: 8600,
+    logDir: join(ROOT, '.local', 'logs', `bench-${run}`),
+    ...(PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } : {}),
+  });
   log(`[bench] starting the stack ...`);
   await stack.start();
-  const pids = stack.instances.map((i) => i.process!.pid!);
-  const ports = stack.instances.map((i) => i.port);
+  const services = stack.instances.map((i) => ({
+    name: i.instanceId.split('-').slice(0, 2).join('-'),
+    pid: i.process!.pid!,
+    port: i.port,
+  }));
   const ctx = contextForStack(stack, env);
   const steps: StepResult[] = [];
   let idle = { rssBytes: 0, heapBytes: 0 };
@@ -442,15 +477,19 @@ async function main() {
     );
     log(`[bench] memory per idle connection (${IDLE_CONNECTIONS} connections, before any load) ...`);
     idle = await idleConnectionMemory(ctx, stack.get('gateway').process!.pid!);
-    await runStep(lanes, 100, pids, ports); // warm-up, not reported
+    await runStep(lanes, 100, services); // warm-up, not reported
     for (const rate of RATES) {
-      const step = await runStep(lanes, rate, pids, ports);
+      const step = await runStep(lanes, rate, services);
       steps.push(step);
       log(
         `[bench] ${rate} msg/s offered: ${step.achievedRate} acked/s, ack p50/p95/p99 ${step.ackP50}/${step.ackP95}/${step.ackP99} ms, ` +
           `deliver p99 ${step.deliverP99} ms, ${step.cpuSecondsPer1000} CPU s per 1000; mean ms per stage ` +
           Object.entries(step.stageMeansMs)
             .map(([stage, ms]) => `${stage} ${ms}`)
+            .join(', ') +
+          '; CPU s per 1000 user+system ' +
+          Object.entries(step.cpuPer1000ByService)
+            .map(([name, t]) => `${name} ${t.user}+${t.system}`)
             .join(', '),
       );
       if (step.acked < step.sent * 0.95) {
@@ -458,12 +497,14 @@ async function main() {
         break;
       }
     }
-    log(`[bench] ceilings on this machine ...`);
-    ceilings = {
-      ...(await kafkaCeiling(50_000)),
-      ...(await postgresCeiling(env.DATABASE_URL, 50_000)),
-      ...(await wsEchoCeiling(50_000)),
-    };
+    if (CEILINGS) {
+      log(`[bench] ceilings on this machine ...`);
+      ceilings = {
+        ...(await kafkaCeiling(50_000)),
+        ...(await postgresCeiling(env.DATABASE_URL, 50_000)),
+        ...(await wsEchoCeiling(50_000)),
+      };
+    }
   } finally {
     ctx.closeAll();
     await stack.stop();

@@ -1,13 +1,19 @@
 import { readFileSync } from 'node:fs';
 
-/** CPU seconds (user+system) used so far by a process, from /proc; 0 when it is gone. */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds in user and kernel mode used so far by a process, from /proc; 0 when it is gone. */
+export function cpuTimes(pid: number): { user: number; system: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
+}
+
+/** CPU seconds (user+system) used so far by a process; 0 when it is gone. */
+export function cpuSeconds(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.user + t.system;
 }
 
 /** The p-th percentile of an ascending list (NaN when empty). */
