@@ -18,7 +18,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { LocalStack, ROOT } from '../../docker/local/stack';
 import { contextForStack, TestContext, TestUser } from '../support/context';
 import { TestClient } from '../support/test-client';
-import { cpuSeconds, cpuTimes, pct, round } from './process-stats';
+import { cpuTimes, pct, round } from './process-stats';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -132,7 +132,6 @@ interface ServiceProcess {
 }
 
 async function runStep(lanes: Lane[], rate: number, services: ServiceProcess[]): Promise<StepResult> {
-  const pids = services.map((s) => s.pid);
   const ports = services.map((s) => s.port);
   const stagesBefore = await stageTotals(ports);
   const sentAt = new Map<string, number>();
@@ -157,7 +156,6 @@ async function runStep(lanes: Lane[], rate: number, services: ServiceProcess[]):
       () => lane.recipient.ws.off('message', onPush),
     );
   }
-  const cpuBefore = pids.reduce((s, p) => s + cpuSeconds(p), 0);
   const timesBefore = services.map((s) => cpuTimes(s.pid));
   const started = performance.now();
   const total = Math.round(rate * STEP_SECONDS);
@@ -188,15 +186,16 @@ async function runStep(lanes: Lane[], rate: number, services: ServiceProcess[]):
   const sendSeconds = (performance.now() - started) / 1000;
   const deadline = Date.now() + 15_000;
   while (ack.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  const cpu = pids.reduce((s, p) => s + cpuSeconds(p), 0) - cpuBefore;
+  // One read of /proc per service gives both the split and the total.
   const per1000 = (seconds: number) => round((seconds / Math.max(1, ack.length)) * 1000, 2);
   const cpuPer1000ByService: StepResult['cpuPer1000ByService'] = {};
+  let cpu = 0;
   services.forEach((s, i) => {
     const t = cpuTimes(s.pid);
-    cpuPer1000ByService[s.name] = {
-      user: per1000(t.user - timesBefore[i].user),
-      system: per1000(t.system - timesBefore[i].system),
-    };
+    const user = t.user - timesBefore[i].user;
+    const system = t.system - timesBefore[i].system;
+    cpu += user + system;
+    cpuPer1000ByService[s.name] = { user: per1000(user), system: per1000(system) };
   });
   const stageMeansMs: Record<string, number> = {};
   for (const [stage, t] of await stageTotals(ports)) {
@@ -462,7 +461,7 @@ async function main() {
   log(`[bench] starting the stack ...`);
   await stack.start();
   const services = stack.instances.map((i) => ({
-    name: i.instanceId.split('-').slice(0, 2).join('-'),
+    name: `${i.name}-${i.index}`,
     pid: i.process!.pid!,
     port: i.port,
   }));
