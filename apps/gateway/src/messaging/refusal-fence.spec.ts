@@ -63,6 +63,27 @@ describe('RefusalFence', () => {
     expect(fence.verdict('c1', 'b', 3)).toBeUndefined();
   });
 
+  // Regression (chaos short profile, seed 957339601): a copy of x was refused during a Redis
+  // outage while x's first copy was still being published; x was then accepted and acked, so
+  // the client never resent it, and the fence refused a and everything after it for 60 s.
+  it('stops waiting for a refused send once an earlier copy of it is accepted', () => {
+    const fence = new RefusalFence();
+    fence.refused('c1', 'x', 'unavailable', 0);
+    expect(fence.verdict('c1', 'a', 1)).toBe('unavailable');
+    fence.refused('c1', 'a', 'unavailable', 1);
+    fence.accepted('x');
+    expect(fence.verdict('c1', 'b', 2)).toBe('unavailable');
+    expect(fence.verdict('c1', 'a', 3)).toBeUndefined();
+    expect(fence.verdict('c1', 'b', 4)).toBeUndefined();
+  });
+
+  it('drops the fence when the only refused send turns out accepted', () => {
+    const fence = new RefusalFence();
+    fence.refused('c1', 'x', 'unavailable', 0);
+    fence.accepted('x');
+    expect(fence.verdict('c1', 'b', 1)).toBeUndefined();
+  });
+
   it('tells a send checked meanwhile that an earlier send was refused (its publish failed)', () => {
     const fence = new RefusalFence();
     const mark = fence.mark('c1');
