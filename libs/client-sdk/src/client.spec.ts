@@ -571,6 +571,53 @@ describe('ChatClient', () => {
       h.client.close();
     });
 
+    it("settles a 'failed' entry when its own message arrives through sync (its acks were lost)", async () => {
+      const storage = new MemoryOutboxStorage();
+      const h = setup({ outboxStorage: storage });
+      const socket = await connectReady(h);
+      const { clientMsgId } = h.client.send('c1', { text: 'hi' });
+      await flush();
+      await h.clock.advance(5 * 60_000);
+      expect(h.client.outbox()).toMatchObject([{ clientMsgId, state: 'failed' }]);
+
+      socket.serverClose(1006);
+      await flush();
+      await h.clock.advance(250);
+      const again = h.net.last;
+      again.welcome();
+      await flush();
+      const mine = msg(1, 'c1', { senderId: 'u1', clientMsgId, body: { text: 'hi' } });
+      // Another user's message with the same clientMsgId settles nothing.
+      const theirs = msg(2, 'c1', { clientMsgId });
+      answerSync(again, { messages: [mine, theirs], cursors: { c1: 2 } });
+      await flush();
+      expect(h.client.outbox()).toEqual([]);
+      expect(await storage.load()).toEqual([]);
+      expect(h.events.ack).toEqual([
+        { clientMsgId, conversationId: 'c1', seq: 1, messageId: mine.messageId, sentAt: mine.sentAt },
+      ]);
+      expect(h.events.message.map((m) => m.seq)).toEqual([1, 2]);
+      // Nothing goes out for it any more.
+      const count = sends(again).length;
+      await h.clock.advance(60_000);
+      expect(sends(again)).toHaveLength(count);
+      h.client.close();
+    });
+
+    it('settles a pending entry when its own message is pushed, and resends it no more', async () => {
+      const h = setup();
+      const socket = await connectReady(h);
+      const { clientMsgId, acked } = h.client.send('c1', { text: 'hi' });
+      await flush();
+      push(socket, msg(1, 'c1', { senderId: 'u1', clientMsgId }));
+      await expect(acked).resolves.toMatchObject({ seq: 1, clientMsgId });
+      expect(h.client.outbox()).toEqual([]);
+      const count = sends(socket).length;
+      await h.clock.advance(10_000);
+      expect(sends(socket)).toHaveLength(count);
+      h.client.close();
+    });
+
     it('also counts the total while offline', async () => {
       const h = setup({ failAfterMs: 10_000 });
       const { acked } = h.client.send('c1', { text: 'offline' });

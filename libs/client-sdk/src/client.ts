@@ -423,6 +423,7 @@ export class ChatClient extends Emitter<ClientEvents> {
           serverHasIt: !ours && !withMessages.has(conversationId),
         };
       });
+      this.settleOwn(page.messages);
       await this.timelineStore.ingest(page.messages, coverage);
       if (!page.hasMore) return;
       cursors = page.cursors;
@@ -445,6 +446,7 @@ export class ChatClient extends Emitter<ClientEvents> {
       'history_result',
     );
     const messages = answer.messages.map(toMessage);
+    this.settleOwn(messages);
     // An afterSeq page covers (afterSeq, last seq]: what is missing in it does not exist.
     const coverage: Coverage[] =
       afterSeq !== undefined && messages.length > 0
@@ -457,6 +459,7 @@ export class ChatClient extends Emitter<ClientEvents> {
   private onFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case 'message':
+        this.settleOwn([frame]);
         this.ingestLive([frame], true);
         return;
       case 'ack':
@@ -507,6 +510,19 @@ export class ChatClient extends Emitter<ClientEvents> {
     };
     this.ingestLive([own]);
     this.emit('ack', ack);
+  }
+
+  /** Outbox entries whose own message came back (same sender and clientMsgId) are done. */
+  private settleOwn(messages: readonly Message[]): void {
+    for (const m of messages)
+      if (m.senderId === this.me)
+        this.outboxQueue.arrived({
+          clientMsgId: m.clientMsgId,
+          conversationId: m.conversationId,
+          seq: m.seq,
+          messageId: m.messageId,
+          sentAt: m.sentAt,
+        });
   }
 
   /** `pushed`: the server pushed these, so one we already hold is answered with deliver_ack again. */

@@ -189,6 +189,16 @@ export class Outbox {
     return t.entry;
   }
 
+  /**
+   * Its own message reached this device by push, `sync` or `history`: the server holds it,
+   * so the entry is done even if its ack was lost or it was marked failed meanwhile.
+   */
+  arrived(ack: Ack): OutboxEntry | undefined {
+    const t = this.tracked.get(ack.clientMsgId);
+    if (!t || t.entry.frame.conversationId !== ack.conversationId) return undefined;
+    return this.ack(ack);
+  }
+
   /** An `error` frame about one of the entries; returns false when ref is not ours. */
   error(ref: string, error: ClientError): boolean {
     const t = this.tracked.get(ref);
