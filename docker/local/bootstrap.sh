@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Makes a fresh machine ready: npm packages, a built tree, and the local Kafka broker.
+# Makes a fresh machine ready: Node 24, npm packages, a built tree, and the local Kafka broker.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
+
+# Node 24 first on PATH for the rest of this script (installed into .local/node24 once if the
+# machine's node is older); the npm scripts run the project's code through the same wrapper.
+. docker/local/node24.sh
 
 stamp=node_modules/.install-stamp
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
