@@ -645,13 +645,13 @@ describe('docker/Dockerfile and docker/entrypoint.sh', () => {
     return found[0];
   };
 
-  it('builds in a build stage (npm ci, npm run build) and runs from a node:20-slim runtime stage', () => {
+  it('builds in a build stage (npm ci, npm run build) and runs from a node:24-slim runtime stage', () => {
     expect(dockerStages.length).toBeGreaterThanOrEqual(2);
     const build = buildStage();
     expect(build.name).toBeDefined();
     expect(args(build, 'RUN').some((r) => /\bnpm ci\b/.test(r) && !r.includes('--omit=dev'))).toBe(true);
     expect(runtimeStage()).not.toBe(build);
-    expect(runtimeStage().image).toBe('node:20-slim');
+    expect(runtimeStage().image).toBe('node:24-slim');
     expect(args(runtimeStage(), 'RUN').join('\n')).not.toMatch(/npm run build/);
   });
 
