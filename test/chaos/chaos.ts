@@ -21,7 +21,9 @@ import { dropRun, freePortBase } from '../support/own-stack';
 import { describeStack } from '../support/stack-info';
 import { check, DeliveryWatch, type CheckReport, type MessageRef } from './checker';
 import * as deps from './dependencies';
+import { largestByKind, longestGap, longestWait } from './gaps';
 import {
+  availabilityPlan,
   buildSchedule,
   describeFault,
   FAULT_KINDS,
@@ -61,9 +63,15 @@ export interface Profile {
   faultWithin?: ScheduleSpec['within'];
   /** At each Redis restart, this many devices send a pair of messages into the outage. */
   redisRestartPairs: number;
+  /**
+   * A fixed plan instead of the seeded random schedule: the faults run one after another,
+   * each `settleMs` after the one before ended, while the load stays at `ratePerSecond`.
+   * Their gaps are then each fault's own (`npm run bench:availability`).
+   */
+  sequence?: { faults: FaultEvent[]; settleMs: number; ratePerSecond: number };
 }
 
-export const PROFILES: Record<'short' | 'full', Profile> = {
+export const PROFILES: Record<ProfileName, Profile> = {
   short: {
     name: 'short',
     users: 24,
@@ -106,10 +114,32 @@ export const PROFILES: Record<'short' | 'full', Profile> = {
     maxConcurrentInfraFaults: 2,
     redisRestartPairs: 4,
   },
+  availability: {
+    name: 'availability',
+    users: 40,
+    maxDevices: 2,
+    directPerUser: 1,
+    groups: 6,
+    groupSize: [3, 8],
+    // Not aimed at a count: the load is a fixed rate for as long as the faults take.
+    messages: 1_000_000,
+    minMessages: 5_000,
+    faultsPerKind: 0,
+    windowMs: 0,
+    neverAckDevices: 0,
+    maxPending: 20,
+    convergenceLimitMs: 30_000,
+    convergenceTimeoutMs: 120_000,
+    maxConcurrentInfraFaults: 1,
+    redisRestartPairs: 0,
+    sequence: { faults: availabilityPlan(), settleMs: 10_000, ratePerSecond: 200 },
+  },
 };
 
+export type ProfileName = 'short' | 'full' | 'availability';
+
 export interface ChaosOptions {
-  profile: 'short' | 'full';
+  profile: ProfileName;
   seed?: number;
   messages?: number;
   minMessages?: number;
@@ -132,6 +162,12 @@ export interface FaultRecord {
   error?: string;
   /** redis-restart: the load it met (G3's order after a refusal is only tested by sends in flight). */
   redis?: RedisRestartLoad;
+  /** The longest stretch without any ack reaching any device that overlaps the fault (gaps.ts). */
+  ackGapMs?: number;
+  /** The same for deliveries of other senders' messages. */
+  deliveryGapMs?: number;
+  /** The longest any one send waited for its ack among those waiting during the fault. */
+  ackWaitMs?: number;
 }
 
 export interface RedisRestartLoad {
@@ -160,6 +196,8 @@ export interface ChaosResult {
   minMessages: number;
   faults: FaultRecord[];
   faultsByKind: Record<string, number>;
+  /** Per fault kind, the longest ack gap and delivery gap of its faults, ms. */
+  gapsByKind: Record<string, { ackMs: number; deliveryMs: number; ackWaitMs: number }>;
   /** From the end of the last fault until every device held every acked message and every outbox was empty. */
   convergenceMs: number | null;
   /** Sending went on this long after the last fault (0 when it stopped before). */
@@ -252,15 +290,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
 
-  const schedule = buildSchedule(seed, {
-    perKind: Object.fromEntries(FAULT_KINDS.map((k) => [k, profile.faultsPerKind])) as Record<
-      FaultKind,
-      number
-    >,
-    windowMs: profile.windowMs,
-    instancesPerService: 2,
-    within: profile.faultWithin,
-  });
+  const sequence = profile.sequence;
+  const schedule =
+    sequence?.faults ??
+    buildSchedule(seed, {
+      perKind: Object.fromEntries(FAULT_KINDS.map((k) => [k, profile.faultsPerKind])) as Record<
+        FaultKind,
+        number
+      >,
+      windowMs: profile.windowMs,
+      instancesPerService: 2,
+      within: profile.faultWithin,
+    });
   log(`[chaos] profile ${profile.name}, seed ${seed} (replay: ${command})`);
   log(
     `[chaos] ${profile.users} users, ${profile.messages} messages, ${schedule.length} faults over ${profile.windowMs / 1000} s:`,
@@ -398,10 +439,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const senders = devices.filter((d) => d.options.conversations.length > 0);
     // Aimed at 85% of the window: the last faults start near its end and take a while.
     const windowEnd = Date.now() + profile.windowMs * 0.85;
-    let meanInterval = (senders.length / (profile.messages / (profile.windowMs / 1000))) * 1000;
+    const aimedRate = () =>
+      sequence?.ratePerSecond ??
+      Math.max(1, profile.messages - sent) / Math.max(2, (windowEnd - Date.now()) / 1000);
+    let meanInterval =
+      (senders.length / (sequence?.ratePerSecond ?? profile.messages / (profile.windowMs / 1000))) * 1000;
     const aim = setInterval(() => {
-      const rate = Math.max(1, profile.messages - sent) / Math.max(2, (windowEnd - Date.now()) / 1000);
-      meanInterval = Math.max(5, (senders.length / rate) * 1000);
+      meanInterval = Math.max(5, (senders.length / aimedRate()) * 1000);
     }, 2000);
     for (const d of senders) d.pace(() => meanInterval, profile.maxPending, budget);
     const acked = () => devices.reduce((n, d) => n + [...d.sends.values()].filter((s) => s.ack).length, 0);
@@ -449,7 +493,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         }
       });
     };
-    await Promise.all(schedule.map((e, i) => runFault(e, faults[i])));
+    if (sequence) {
+      // One at a time, on a steady load before and after each, so each gap is its fault's own.
+      for (const [i, e] of schedule.entries()) {
+        await sleep(sequence.settleMs);
+        await runFault(e, faults[i]);
+      }
+      await sleep(sequence.settleMs);
+    } else await Promise.all(schedule.map((e, i) => runFault(e, faults[i])));
     const lastFaultEnd = Date.now();
     sendingOpen = false;
     clearInterval(aim);
@@ -503,6 +554,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const clientErrors: Record<string, number> = {};
     for (const d of devices)
       for (const [code, n] of d.errors) clientErrors[code] = (clientErrors[code] ?? 0) + n;
+    measureGaps(faults, devices, loadStarted, sequence?.settleMs ?? 0);
+    const ackGaps = largestByKind(faults.map((f) => ({ kind: f.kind, gapMs: f.ackGapMs })));
+    const deliveryGaps = largestByKind(faults.map((f) => ({ kind: f.kind, gapMs: f.deliveryGapMs })));
+    const ackWaits = largestByKind(faults.map((f) => ({ kind: f.kind, gapMs: f.ackWaitMs })));
+    const gapsByKind: ChaosResult['gapsByKind'] = {};
+    for (const kind of Object.keys(ackGaps) as FaultKind[])
+      gapsByKind[kind] = {
+        ackMs: ackGaps[kind] ?? 0,
+        deliveryMs: deliveryGaps[kind] ?? 0,
+        ackWaitMs: ackWaits[kind] ?? 0,
+      };
     const faultsByKind: Record<string, number> = {};
     for (const f of faults)
       if (f.endedAtMs !== undefined && !f.error) faultsByKind[f.kind] = (faultsByKind[f.kind] ?? 0) + 1;
@@ -535,6 +597,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       minMessages: profile.minMessages,
       faults,
       faultsByKind,
+      gapsByKind,
       convergenceMs,
       sendingAfterLastFaultMs,
       check: report,
@@ -553,6 +616,31 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await deps.restoreAll(log);
     if (passed) await dropRun(topicPrefix, databaseUrl, log);
     else log(`[chaos] kept database ${databaseUrl} and topics ${topicPrefix}.* for inspection`);
+  }
+}
+
+/**
+ * Per fault, the longest stretch in which no ack (and no delivery of another sender's message)
+ * reached any device, over the fault and the `tailMs` after it (a stall may start as the fault
+ * ends: a rebalance after the restarted instance is ready).
+ */
+function measureGaps(faults: FaultRecord[], devices: SimulatedDevice[], loadStarted: number, tailMs: number) {
+  const ascending = (a: number, b: number) => a - b;
+  const acks = devices
+    .flatMap((d) =>
+      d.connections.flatMap((c) => c.events.flatMap((e) => (e.kind === 'ack' && e.at ? [e.at] : []))),
+    )
+    .sort(ascending);
+  const deliveries = devices.flatMap((d) => d.deliveredAt).sort(ascending);
+  const sends = devices.flatMap((d) => [...d.sends.values()]);
+  const now = Date.now();
+  for (const f of faults) {
+    if (f.startedAtMs === undefined || f.endedAtMs === undefined) continue;
+    const from = loadStarted + f.startedAtMs;
+    const to = loadStarted + f.endedAtMs + tailMs;
+    f.ackGapMs = longestGap(acks, from, to, now);
+    f.deliveryGapMs = longestGap(deliveries, from, to, now);
+    f.ackWaitMs = longestWait(sends, from, to, now);
   }
 }
 
@@ -709,6 +797,7 @@ export function summary(r: ChaosResult): string[] {
     `  duplicated   ${c.duplicated}`,
     `  out of order ${c.outOfOrder}   (${c.orderChecked} per-connection sends checked, ${c.orderCheckedResent} of them refused and resent; ${c.orderSkippedFinal} refused as final and acked anyway left out)`,
     `  redis down   ${redisLine(r.faults)}`,
+    `  longest gap  ${gapLine(r.gapsByKind)}`,
     `  convergence  ${r.convergenceMs === null ? 'NOT converged' : `${r.convergenceMs} ms after the last fault`}` +
       (r.sendingAfterLastFaultMs > 0 ? ` (sending went on ${r.sendingAfterLastFaultMs} ms after it)` : ''),
     `  client errs  ${
@@ -722,6 +811,17 @@ export function summary(r: ChaosResult): string[] {
   if (r.failures.length > 0) lines.push(`  FAILURES     ${r.failures.join('; ')}`);
   for (const f of c.findings.slice(0, 20)) lines.push(`    ${f.kind}: ${f.detail}`);
   return lines;
+}
+
+/** Per fault kind, the longest ack gap, delivery gap and one send's ack wait of its faults, in seconds. */
+function gapLine(gaps: ChaosResult['gapsByKind']): string {
+  const s = (ms: number) => (ms / 1000).toFixed(1);
+  const parts = Object.entries(gaps).map(
+    ([k, g]) => `${k} ${s(g.ackMs)}/${s(g.deliveryMs)}/${s(g.ackWaitMs)}`,
+  );
+  return parts.length > 0
+    ? `s without any ack / any delivery / longest wait of one send: ${parts.join(', ')}`
+    : 'no fault was carried out';
 }
 
 /** Per Redis restart, the load it met: unacked at the stop, sent while down (pairs), unacked at the start. */
@@ -747,7 +847,7 @@ function parseArgs(argv: string[]): ChaosOptions {
     switch (argv[i]) {
       case '--profile': {
         const p = value();
-        if (p !== 'short' && p !== 'full') throw new Error(`unknown profile ${p}`);
+        if (p !== 'short' && p !== 'full' && p !== 'availability') throw new Error(`unknown profile ${p}`);
         options.profile = p;
         break;
       }

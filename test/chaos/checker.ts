@@ -48,6 +48,9 @@ export interface SendRecord {
   deviceId: string;
   /** The ack the SDK reported for it, if any. */
   ack?: { seq: number; messageId: string };
+  /** When the app queued it and when the SDK reported its ack (ms since the epoch). */
+  queuedAt?: number;
+  ackedAt?: number;
 }
 
 export interface CheckInput {

@@ -132,6 +132,27 @@ export function buildSchedule(seed: number, spec: ScheduleSpec): FaultEvent[] {
   return events.map((e, i) => ({ id: i + 1, ...e }));
 }
 
+/**
+ * The plan of `npm run bench:availability`, one fault at a time: a SIGTERM rolling restart of
+ * every service (a deploy), a kill -9 of one instance of each (a crash, restarted 1 s later as
+ * a supervisor would), and a broker restart. `at` is unused: the runner chains them.
+ */
+export function availabilityPlan(): FaultEvent[] {
+  const events: Omit<FaultEvent, 'id'>[] = [
+    ...SERVICE_NAMES.map((service) => ({ at: 0, kind: 'rolling' as const, service, downMs: 0, salt: 0 })),
+    ...SERVICE_NAMES.map((service) => ({
+      at: 0,
+      kind: 'kill9' as const,
+      service,
+      instance: 0,
+      downMs: 1000,
+      salt: 0,
+    })),
+    { at: 0, kind: 'kafka', mode: 'term', downMs: 3000, salt: 0 },
+  ];
+  return events.map((e, i) => ({ id: i + 1, ...e }));
+}
+
 export function describeFault(e: FaultEvent): string {
   switch (e.kind) {
     case 'kill9':

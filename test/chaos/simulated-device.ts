@@ -82,6 +82,8 @@ export class SimulatedDevice {
   readonly received: MessageRef[] = [];
   readonly sends = new Map<string, SendRecord>();
   readonly errors = new Map<string, number>();
+  /** When each message of another sender first reached this device (ms since the epoch). */
+  readonly deliveredAt: number[] = [];
   /** `${conversationId}#${seq}` of every stored message. */
   private readonly held = new Set<string>();
   private readonly random: () => number;
@@ -110,6 +112,7 @@ export class SimulatedDevice {
     });
     this.client.on('message', (m: Message) => {
       this.received.push(ref(m));
+      if (m.senderId !== options.userId) this.deliveredAt.push(Date.now());
       this.held.add(`${m.conversationId}#${m.seq}`);
     });
     this.client.on('error', (e) => this.errors.set(e.code, (this.errors.get(e.code) ?? 0) + 1));
@@ -178,12 +181,14 @@ export class SimulatedDevice {
       conversationId,
       senderId: this.userId,
       deviceId: this.deviceId,
+      queuedAt: Date.now(),
     };
     this.sends.set(handle.clientMsgId, record);
     this.pending++;
     handle.acked.then(
       (ack) => {
         record.ack = { seq: ack.seq, messageId: ack.messageId };
+        record.ackedAt = Date.now();
         this.pending--;
       },
       () => {
