@@ -102,6 +102,16 @@ export class AppConfig {
   @Min(1)
   @Max(7)
   KAFKA_MIN_INSYNC_REPLICAS = 1;
+  /**
+   * How long the broker waits for a consumer instance's heartbeat before it gives that
+   * instance's partitions to the others: the stall a crashed (kill -9) instance causes. 6 s is
+   * the broker's default minimum (group.min.session.timeout.ms).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(300_000)
+  KAFKA_SESSION_TIMEOUT_MS = 6000;
 
   @Matches(/^postgres(ql)?:\/\//)
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/im';

@@ -4,8 +4,14 @@ import { BatchConsumer } from './batch-consumer';
 
 /** A stand-in for kafkajs's consumer that records its calls and lets a test fire CRASH. */
 class FakeConsumer {
-  readonly events = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' };
+  readonly events = {
+    GROUP_JOIN: 'consumer.group_join',
+    CRASH: 'consumer.crash',
+    REBALANCING: 'consumer.rebalancing',
+  };
   readonly calls: string[] = [];
+  readonly commits: { topic: string; partition: number; offset: string }[][] = [];
+  eachBatch?: (payload: unknown) => Promise<void>;
   private readonly listeners = new Map<string, (e: unknown) => void>();
   on(event: string, listener: (e: unknown) => void) {
     this.listeners.set(event, listener);
@@ -19,11 +25,22 @@ class FakeConsumer {
   async subscribe() {
     this.calls.push('subscribe');
   }
-  async run() {
+  async run(options: { eachBatch: (payload: unknown) => Promise<void> }) {
     this.calls.push('run');
+    this.eachBatch = options.eachBatch;
+  }
+  emit(event: keyof FakeConsumer['events'], payload: unknown = {}) {
+    this.listeners.get(this.events[event])?.({ payload });
   }
   async disconnect() {
     this.calls.push('disconnect');
+  }
+  pause() {
+    this.calls.push('pause');
+  }
+  async commitOffsets(offsets: { topic: string; partition: number; offset: string }[]) {
+    this.calls.push('commit');
+    this.commits.push(offsets);
   }
 }
 
@@ -75,5 +92,97 @@ describe('BatchConsumer after a crash', () => {
     consumers[0].crash(false);
     await jest.advanceTimersByTimeAsync(2_500);
     expect(consumers).toHaveLength(1);
+  });
+});
+
+/** A batch of one partition as kafkajs's eachBatch hands it over. */
+function batchOf(partition: number, offsets: number[], stale = () => false) {
+  return {
+    batch: {
+      topic: 'test.sequenced',
+      partition,
+      messages: offsets.map((o) => ({ offset: String(o), value: Buffer.from('{}') })),
+      offsetLag: () => '0',
+      lastOffset: () => String(offsets[offsets.length - 1]),
+    },
+    isRunning: () => true,
+    isStale: stale,
+    resolveOffset: () => undefined,
+    heartbeat: async () => undefined,
+  };
+}
+
+/** Offsets are committed from what is durable, on an interval and when partitions move, never per batch. */
+describe('BatchConsumer commits', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  async function setup(handle: () => Promise<void> = async () => undefined) {
+    const fake = new FakeConsumer();
+    const kafka = { consumer: () => fake } as unknown as Kafka;
+    const config = { KAFKA_TOPIC_PREFIX: 'test', KAFKA_PARTITIONS: 4 } as AppConfig;
+    const consumer = new BatchConsumer(kafka, config, 'storage', 'sequenced', handle);
+    await consumer.start();
+    return { consumer, fake };
+  }
+
+  it('commits the offset after the last handled batch per partition on the interval, not per batch', async () => {
+    const { consumer, fake } = await setup();
+    await fake.eachBatch!(batchOf(0, [3, 4]));
+    await fake.eachBatch!(batchOf(0, [5]));
+    await fake.eachBatch!(batchOf(1, [7]));
+    expect(fake.commits).toEqual([]);
+    await jest.advanceTimersByTimeAsync(500);
+    expect(fake.commits).toEqual([
+      [
+        { topic: 'test.sequenced', partition: 0, offset: '6' },
+        { topic: 'test.sequenced', partition: 1, offset: '8' },
+      ],
+    ]);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(fake.commits).toHaveLength(1);
+    await consumer.stop();
+  });
+
+  it('never commits a batch whose handler failed, nor one whose partition moved meanwhile', async () => {
+    let fail = true;
+    const { consumer, fake } = await setup(async () => {
+      if (fail) throw new Error('database down');
+    });
+    await expect(fake.eachBatch!(batchOf(0, [3]))).rejects.toThrow('database down');
+    fail = false;
+    await fake.eachBatch!(batchOf(1, [9], () => true));
+    await jest.advanceTimersByTimeAsync(500);
+    expect(fake.commits).toEqual([]);
+    await consumer.stop();
+  });
+
+  it('commits at once when a rebalance starts, and forgets partitions assigned elsewhere', async () => {
+    const { consumer, fake } = await setup();
+    await fake.eachBatch!(batchOf(0, [1]));
+    await fake.eachBatch!(batchOf(2, [4]));
+    fake.emit('REBALANCING');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(fake.commits).toHaveLength(1);
+    fake.emit('GROUP_JOIN', { memberAssignment: { 'test.sequenced': [2] } });
+    await fake.eachBatch!(batchOf(2, [5]));
+    await fake.eachBatch!(batchOf(0, [2], () => true));
+    await jest.advanceTimersByTimeAsync(500);
+    expect(fake.commits[1]).toEqual([{ topic: 'test.sequenced', partition: 2, offset: '6' }]);
+    await consumer.stop();
+  });
+
+  it('lets the batch in progress finish and commits it before leaving the group', async () => {
+    let release!: () => void;
+    const { consumer, fake } = await setup(() => new Promise<void>((r) => (release = r)));
+    const batch = fake.eachBatch!(batchOf(3, [10]));
+    const stopped = consumer.stop();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(fake.calls).not.toContain('disconnect');
+    release();
+    await batch;
+    await stopped;
+    expect(fake.commits).toEqual([[{ topic: 'test.sequenced', partition: 3, offset: '11' }]]);
+    expect(fake.calls.slice(-3)).toEqual(['pause', 'commit', 'disconnect']);
   });
 });

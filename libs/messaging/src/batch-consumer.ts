@@ -2,6 +2,7 @@ import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Logger } from '@nestjs/common';
 import { metrics } from '@im/metrics';
 import { AppConfig } from '@im/config';
+import { CommitWatermarks } from './commit-watermarks';
 import { TopicEvents, TopicName } from './events';
 import { groupFor, topicFor } from './kafka-client';
 
@@ -20,20 +21,34 @@ export interface ConsumedBatch<T extends TopicName> {
 }
 
 const COMMIT_INTERVAL_MS = 500;
+const HEARTBEAT_INTERVAL_MS = 1000;
+/**
+ * A batch still being handled keeps its consumer in the group this long at most (heartbeats
+ * from a timer); past it, the broker's failure detection takes over, so a handler stuck for
+ * good does not hold its partitions for good.
+ */
+const BUSY_HEARTBEAT_LIMIT_MS = 60_000;
 
 /** A handler returns 'abandoned' to leave the batch uncommitted for the partition's new owner. */
 export type BatchOutcome = void | 'abandoned';
 
 /**
  * Consumes one topic in batches, one partition's batch at a time per partition, and commits
- * a batch's offsets only after the handler resolved, i.e. after its output is durable (every
- * COMMIT_INTERVAL_MS, and when partitions are revoked). A crash before the commit replays the
- * batch, so every handler is idempotent.
+ * a batch's offsets only after the handler resolved, i.e. after its output is durable: every
+ * COMMIT_INTERVAL_MS, when a rebalance starts and before the consumer leaves, never per batch
+ * (kafkajs's own auto-commit sends an offset commit after every batch, whatever its interval
+ * says: at low rates one broker round trip per message and hop). A crash before the commit
+ * replays the batch, so every handler is idempotent.
  */
 export class BatchConsumer<T extends TopicName> {
   private consumer: Consumer;
   private readonly logger: Logger;
   private running = false;
+  private readonly watermarks = new CommitWatermarks();
+  private commitTimer?: NodeJS.Timeout;
+  private committing?: Promise<void>;
+  /** Batches being handled: stop() lets them finish and commits them before leaving. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -50,14 +65,20 @@ export class BatchConsumer<T extends TopicName> {
   private create(): Consumer {
     const consumer = this.kafka.consumer({
       groupId: groupFor(this.config, `${this.service}.${this.topic}`),
-      sessionTimeout: 15000,
-      heartbeatInterval: 1000,
+      sessionTimeout: this.config.KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       rebalanceTimeout: 20000,
       maxWaitTimeInMs: 50,
       allowAutoTopicCreation: false,
-      retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 20 },
+      // Short steps: after a broker restart the group rejoins within a second of it answering.
+      retry: { initialRetryTime: 200, maxRetryTime: 1000, retries: 60 },
     });
-    consumer.on(consumer.events.GROUP_JOIN, () => this.onRebalance?.());
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.watermarks.assigned(e.payload.memberAssignment[topicFor(this.config, this.topic)] ?? []);
+      this.onRebalance?.();
+    });
+    // Partitions are about to move: what is durable is committed, so their next owner replays little.
+    consumer.on(consumer.events.REBALANCING, () => void this.commit());
     consumer.on(consumer.events.CRASH, (e) => {
       this.logger.error(`consumer crashed: ${String(e.payload.error)}; restart=${e.payload.restart}`);
       // kafkajs gives up on errors it does not retry; a consumer that stopped for good would
@@ -100,16 +121,40 @@ export class BatchConsumer<T extends TopicName> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: topicFor(this.config, this.topic), fromBeginning: true });
     this.running = true;
+    this.commitTimer ??= setInterval(() => void this.commit(), COMMIT_INTERVAL_MS);
     await this.consumer.run({
-      // kafkajs commits only offsets we resolved, i.e. batches whose output is durable; doing it
-      // on an interval instead of after every batch takes a broker round trip off each hop. A
-      // crash replays at most the last interval, which every handler is idempotent for.
-      autoCommit: true,
-      autoCommitInterval: COMMIT_INTERVAL_MS,
+      // Offsets are committed by commit() from the watermarks of durable batches.
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: Math.max(1, Math.min(4, this.config.KAFKA_PARTITIONS)),
-      eachBatch: (payload) => this.onBatch(payload),
+      eachBatch: (payload) => this.tracked(this.onBatch(payload)),
     });
+  }
+
+  private async tracked(batch: Promise<void>): Promise<void> {
+    this.inFlight.add(batch);
+    try {
+      await batch;
+    } finally {
+      this.inFlight.delete(batch);
+    }
+  }
+
+  /** Commits what is durable and not committed yet; one commit at a time, a failed one is retried on the next tick. */
+  private commit(): Promise<void> {
+    if (this.committing) return this.committing;
+    const offsets = this.watermarks.pending();
+    if (offsets.length === 0) return Promise.resolve();
+    const topic = topicFor(this.config, this.topic);
+    this.committing = this.consumer
+      .commitOffsets(offsets.map((o) => ({ topic, ...o })))
+      .then(
+        () => this.watermarks.committedAt(offsets),
+        // Not fatal: a rebalance or a broker restart; the next owner replays from the last commit.
+        (error) => this.logger.debug(`offset commit failed: ${String(error)}`),
+      )
+      .finally(() => (this.committing = undefined));
+    return this.committing;
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -118,16 +163,31 @@ export class BatchConsumer<T extends TopicName> {
     const events = batch.messages.map((m) => JSON.parse(m.value?.toString() ?? 'null') as TopicEvents[T]);
     // A failing handler throws: kafkajs then retries the same batch, and nothing is committed.
     const behind = Number(batch.offsetLag());
-    const outcome = await this.handle({
-      partition: batch.partition,
-      events,
-      isStale: () => payload.isStale(),
-      lag: behind,
-    });
+    // kafkajs heartbeats only between batches: with a short session timeout, a batch that waits
+    // for a restarting dependency would get its consumer thrown out of the group.
+    const started = Date.now();
+    const beat = setInterval(() => {
+      if (Date.now() - started > BUSY_HEARTBEAT_LIMIT_MS) return clearInterval(beat);
+      // A rebalance shows here as an error; kafkajs's own next heartbeat acts on it.
+      payload.heartbeat().catch(() => undefined);
+    }, HEARTBEAT_INTERVAL_MS);
+    let outcome: BatchOutcome;
+    try {
+      outcome = await this.handle({
+        partition: batch.partition,
+        events,
+        isStale: () => payload.isStale(),
+        lag: behind,
+      });
+    } finally {
+      clearInterval(beat);
+    }
     if (outcome === 'abandoned') return;
     lag.set({ topic: batch.topic, partition: String(batch.partition) }, behind);
-    // Resolving moves kafkajs's fetch position and makes the offset eligible for the next commit.
+    // Resolving moves kafkajs's fetch position; the watermark makes the offset eligible for the
+    // next commit, unless the partition moved meanwhile (its new owner's progress is its own).
     payload.resolveOffset(batch.lastOffset());
+    if (!payload.isStale()) this.watermarks.handled(batch.partition, batch.lastOffset());
     await payload.heartbeat();
   }
 
@@ -137,7 +197,13 @@ export class BatchConsumer<T extends TopicName> {
 
   async stop(): Promise<void> {
     this.running = false;
-    // disconnect() waits for the batch in progress and leaves the group.
+    clearInterval(this.commitTimer);
+    this.commitTimer = undefined;
+    // No new batches; those in progress finish and are committed before the group is left, so
+    // whoever takes the partitions over replays nothing (disconnect() leaves the group).
+    this.consumer.pause([{ topic: topicFor(this.config, this.topic) }]);
+    await Promise.allSettled([...this.inFlight]);
+    await this.commit();
     await this.consumer.disconnect();
   }
 }

@@ -21,8 +21,9 @@ export function createKafka(config: AppConfig, service: string): Kafka {
     brokers: config.KAFKA_BROKERS.split(','),
     connectionTimeout: 3000,
     requestTimeout: 30000,
-    // Keep trying for about a minute: a broker restart must not kill the service.
-    retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 15 },
+    // Keep trying for about a minute: a broker restart must not kill the service. Steps of at
+    // most 1 s, so requests go through within a second of the broker answering again.
+    retry: { initialRetryTime: 200, maxRetryTime: 1000, retries: 60 },
     logLevel: logLevel.WARN,
     logCreator:
       () =>
