@@ -45,10 +45,19 @@ export function availabilityTable(r: ChaosResult): string[] {
       seconds(f.ackGapMs),
       seconds(f.deliveryGapMs),
       seconds(f.ackWaitMs),
+      seconds(f.ackAfterEndMs),
       f.error ?? '',
     ];
   });
-  const head = ['fault', 'took s', 'ack gap s', 'delivery gap s', 'longest ack wait s', ''];
+  const head = [
+    'fault',
+    'took s',
+    'ack gap s',
+    'delivery gap s',
+    'longest ack wait s',
+    'first ack after end s',
+    '',
+  ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) =>
     cells
@@ -83,6 +92,7 @@ async function main(): Promise<number> {
     ackGapMs: f.ackGapMs ?? null,
     deliveryGapMs: f.deliveryGapMs ?? null,
     ackWaitMs: f.ackWaitMs ?? null,
+    ackAfterEndMs: f.ackAfterEndMs ?? null,
     error: f.error ?? null,
   }));
   writeFileSync(

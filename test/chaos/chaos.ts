@@ -21,7 +21,7 @@ import { dropRun, freePortBase } from '../support/own-stack';
 import { describeStack } from '../support/stack-info';
 import { check, DeliveryWatch, type CheckReport, type MessageRef } from './checker';
 import * as deps from './dependencies';
-import { largestByKind, longestGap, longestWait } from './gaps';
+import { firstAfterEnd, largestByKind, longestGap, longestWait } from './gaps';
 import {
   availabilityPlan,
   buildSchedule,
@@ -168,6 +168,8 @@ export interface FaultRecord {
   deliveryGapMs?: number;
   /** The longest any one send waited for its ack among those waiting during the fault. */
   ackWaitMs?: number;
+  /** From the fault's end (a restarted broker answering, a restarted instance ready) to the next ack. */
+  ackAfterEndMs?: number;
 }
 
 export interface RedisRestartLoad {
@@ -641,6 +643,7 @@ function measureGaps(faults: FaultRecord[], devices: SimulatedDevice[], loadStar
     f.ackGapMs = longestGap(acks, from, to, now);
     f.deliveryGapMs = longestGap(deliveries, from, to, now);
     f.ackWaitMs = longestWait(sends, from, to, now);
+    f.ackAfterEndMs = firstAfterEnd(acks, loadStarted + f.endedAtMs, now);
   }
 }
 

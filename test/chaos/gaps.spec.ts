@@ -1,4 +1,4 @@
-import { largestByKind, longestGap, longestWait } from './gaps';
+import { firstAfterEnd, largestByKind, longestGap, longestWait } from './gaps';
 
 describe('longestGap', () => {
   const acks = [0, 100, 200, 5_200, 5_300, 5_400];
@@ -19,6 +19,14 @@ describe('longestGap', () => {
 
   it('starts at the window when no event came before it', () => {
     expect(longestGap([500, 600], 100, 200, 1_000)).toBe(400);
+  });
+});
+
+describe('firstAfterEnd', () => {
+  it('is the time from the end of the fault to the first event after it', () => {
+    expect(firstAfterEnd([0, 100, 9_000], 5_000, 20_000)).toBe(4_000);
+    expect(firstAfterEnd([0, 4_500, 5_200], 5_000, 20_000)).toBe(0);
+    expect(firstAfterEnd([0], 5_000, 8_000)).toBe(3_000);
   });
 });
 

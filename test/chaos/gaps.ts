@@ -40,6 +40,16 @@ export function longestGap(
 }
 
 /**
+ * How long after `end` the first event came (0 when events came in the last second before it):
+ * after a broker restart, the time from the broker answering again to the first ack.
+ */
+export function firstAfterEnd(times: readonly number[], end: number, observedUntil: number): number {
+  const i = firstAfter(times, end - 1000);
+  if (i < times.length && times[i] <= end) return 0;
+  return (i < times.length ? times[i] : observedUntil) - end;
+}
+
+/**
  * The longest a send waited for its ack among the sends waiting at some point of [from, to]:
  * a stall of some partitions shows here even while other conversations' acks keep flowing.
  * A send never acked waits until `observedUntil`.
