@@ -8,6 +8,7 @@ class FakeConsumer {
     GROUP_JOIN: 'consumer.group_join',
     CRASH: 'consumer.crash',
     REBALANCING: 'consumer.rebalancing',
+    FETCH: 'consumer.fetch',
   };
   readonly calls: string[] = [];
   readonly commits: { topic: string; partition: number; offset: string }[][] = [];
@@ -184,5 +185,52 @@ describe('BatchConsumer commits', () => {
     await stopped;
     expect(fake.commits).toEqual([[{ topic: 'test.sequenced', partition: 3, offset: '11' }]]);
     expect(fake.calls.slice(-3)).toEqual(['pause', 'commit', 'disconnect']);
+  });
+});
+
+/** A consumer whose fetch loop went silent (kafkajs stuck, or gave up without a CRASH) is replaced. */
+describe('BatchConsumer watchdog', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  function setup(handle: () => Promise<void> = async () => undefined) {
+    const consumers: FakeConsumer[] = [];
+    const kafka = {
+      consumer: () => {
+        const c = new FakeConsumer();
+        consumers.push(c);
+        return c;
+      },
+    } as unknown as Kafka;
+    const config = { KAFKA_TOPIC_PREFIX: 'test', KAFKA_PARTITIONS: 4 } as AppConfig;
+    return { consumer: new BatchConsumer(kafka, config, 'storage', 'sequenced', handle), consumers };
+  }
+
+  it('replaces a consumer that fetched nothing for over 30 s', async () => {
+    const { consumer, consumers } = setup();
+    await consumer.start();
+    await jest.advanceTimersByTimeAsync(30_000);
+    expect(consumers).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(consumers).toHaveLength(2);
+    expect(consumers[0].calls).toContain('disconnect');
+    expect(consumers[1].calls).toEqual(['connect', 'subscribe', 'run']);
+    await consumer.stop();
+  });
+
+  it('leaves alone a consumer that keeps fetching, and one busy with a long batch', async () => {
+    let release!: () => void;
+    const { consumer, consumers } = setup(() => new Promise<void>((r) => (release = r)));
+    await consumer.start();
+    for (let i = 0; i < 6; i++) {
+      consumers[0].emit('FETCH');
+      await jest.advanceTimersByTimeAsync(10_000);
+    }
+    const batch = consumers[0].eachBatch!(batchOf(0, [1]));
+    await jest.advanceTimersByTimeAsync(50_000);
+    expect(consumers).toHaveLength(1);
+    release();
+    await batch;
+    await consumer.stop();
   });
 });

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { metrics } from '@im/metrics';
 import { AppConfig } from '@im/config';
 import { CommitWatermarks } from './commit-watermarks';
+import { ConsumerWatchdog } from './consumer-watchdog';
 import { TopicEvents, TopicName } from './events';
 import { groupFor, topicFor } from './kafka-client';
 
@@ -28,6 +29,9 @@ const HEARTBEAT_INTERVAL_MS = 1000;
  * good does not hold its partitions for good.
  */
 const BUSY_HEARTBEAT_LIMIT_MS = 60_000;
+/** Silence (no fetch, no batch in progress) after which a consumer is replaced: above the 20 s rebalance timeout. */
+const STALL_LIMIT_MS = 30_000;
+const WATCHDOG_TICK_MS = 5_000;
 
 /** A handler returns 'abandoned' to leave the batch uncommitted for the partition's new owner. */
 export type BatchOutcome = void | 'abandoned';
@@ -49,6 +53,9 @@ export class BatchConsumer<T extends TopicName> {
   private committing?: Promise<void>;
   /** Batches being handled: stop() lets them finish and commits them before leaving. */
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly watchdog = new ConsumerWatchdog(STALL_LIMIT_MS, Date.now());
+  private watchdogTimer?: NodeJS.Timeout;
+  private restarting = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -73,7 +80,9 @@ export class BatchConsumer<T extends TopicName> {
       // Short steps: after a broker restart the group rejoins within a second of it answering.
       retry: { initialRetryTime: 200, maxRetryTime: 1000, retries: 60 },
     });
+    consumer.on(consumer.events.FETCH, () => this.watchdog.activity(Date.now()));
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.watchdog.activity(Date.now());
       this.watermarks.assigned(e.payload.memberAssignment[topicFor(this.config, this.topic)] ?? []);
       this.onRebalance?.();
     });
@@ -88,15 +97,27 @@ export class BatchConsumer<T extends TopicName> {
     return consumer;
   }
 
-  private async restart(crashed: Consumer): Promise<void> {
-    if (!this.running || crashed !== this.consumer) return;
-    this.logger.warn('restarting the consumer after a fatal crash');
-    await crashed.disconnect().catch(() => undefined);
-    this.consumer = this.create();
-    await this.start().catch((error) => {
+  private async restart(crashed: Consumer, why = 'after a fatal crash'): Promise<void> {
+    if (!this.running || crashed !== this.consumer || this.restarting) return;
+    this.restarting = true;
+    this.logger.warn(`restarting the consumer ${why}`);
+    try {
+      await crashed.disconnect().catch(() => undefined);
+      this.consumer = this.create();
+      await this.start();
+    } catch (error) {
       this.logger.error(`consumer restart failed: ${String(error)}; trying again`);
       setTimeout(() => void this.restart(this.consumer), 5000);
-    });
+    } finally {
+      this.restarting = false;
+      this.watchdog.activity(Date.now());
+    }
+  }
+
+  private checkStalled(): void {
+    if (!this.running || this.restarting) return;
+    if (this.watchdog.stalled(Date.now(), this.inFlight.size))
+      void this.restart(this.consumer, `: nothing fetched for over ${STALL_LIMIT_MS / 1000} s`);
   }
 
   /**
@@ -122,6 +143,8 @@ export class BatchConsumer<T extends TopicName> {
     await this.consumer.subscribe({ topic: topicFor(this.config, this.topic), fromBeginning: true });
     this.running = true;
     this.commitTimer ??= setInterval(() => void this.commit(), COMMIT_INTERVAL_MS);
+    this.watchdog.activity(Date.now());
+    this.watchdogTimer ??= setInterval(() => this.checkStalled(), WATCHDOG_TICK_MS);
     await this.consumer.run({
       // Offsets are committed by commit() from the watermarks of durable batches.
       autoCommit: false,
@@ -198,7 +221,8 @@ export class BatchConsumer<T extends TopicName> {
   async stop(): Promise<void> {
     this.running = false;
     clearInterval(this.commitTimer);
-    this.commitTimer = undefined;
+    clearInterval(this.watchdogTimer);
+    this.commitTimer = this.watchdogTimer = undefined;
     // No new batches; those in progress finish and are committed before the group is left, so
     // whoever takes the partitions over replays nothing (disconnect() leaves the group).
     this.consumer.pause([{ topic: topicFor(this.config, this.topic) }]);
