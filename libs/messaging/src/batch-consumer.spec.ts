@@ -45,6 +45,20 @@ class FakeConsumer {
   }
 }
 
+/** A BatchConsumer of storage over fake kafkajs consumers: every consumer it creates is kept. */
+function setup(handle: () => Promise<void> = async () => undefined) {
+  const consumers: FakeConsumer[] = [];
+  const kafka = {
+    consumer: () => {
+      const c = new FakeConsumer();
+      consumers.push(c);
+      return c;
+    },
+  } as unknown as Kafka;
+  const config = { KAFKA_TOPIC_PREFIX: 'test', KAFKA_PARTITIONS: 4 } as AppConfig;
+  return { consumer: new BatchConsumer(kafka, config, 'storage', 'sequenced', handle), consumers };
+}
+
 /**
  * Regression (chaos suite): a storage consumer that kafkajs gave up on (a non-retriable error,
  * CRASH with restart=false) stayed stopped while the service looked healthy, and its partitions
@@ -53,20 +67,6 @@ class FakeConsumer {
 describe('BatchConsumer after a crash', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
-
-  function setup() {
-    const consumers: FakeConsumer[] = [];
-    const kafka = {
-      consumer: () => {
-        const c = new FakeConsumer();
-        consumers.push(c);
-        return c;
-      },
-    } as unknown as Kafka;
-    const config = { KAFKA_TOPIC_PREFIX: 'test', KAFKA_PARTITIONS: 4 } as AppConfig;
-    const consumer = new BatchConsumer(kafka, config, 'storage', 'sequenced', async () => undefined);
-    return { consumer, consumers };
-  }
 
   it('starts a new consumer when kafkajs gives up on the old one', async () => {
     const { consumer, consumers } = setup();
@@ -118,17 +118,14 @@ describe('BatchConsumer commits', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  async function setup(handle: () => Promise<void> = async () => undefined) {
-    const fake = new FakeConsumer();
-    const kafka = { consumer: () => fake } as unknown as Kafka;
-    const config = { KAFKA_TOPIC_PREFIX: 'test', KAFKA_PARTITIONS: 4 } as AppConfig;
-    const consumer = new BatchConsumer(kafka, config, 'storage', 'sequenced', handle);
+  async function started(handle?: () => Promise<void>) {
+    const { consumer, consumers } = setup(handle);
     await consumer.start();
-    return { consumer, fake };
+    return { consumer, fake: consumers[0] };
   }
 
   it('commits the offset after the last handled batch per partition on the interval, not per batch', async () => {
-    const { consumer, fake } = await setup();
+    const { consumer, fake } = await started();
     await fake.eachBatch!(batchOf(0, [3, 4]));
     await fake.eachBatch!(batchOf(0, [5]));
     await fake.eachBatch!(batchOf(1, [7]));
@@ -147,7 +144,7 @@ describe('BatchConsumer commits', () => {
 
   it('never commits a batch whose handler failed, nor one whose partition moved meanwhile', async () => {
     let fail = true;
-    const { consumer, fake } = await setup(async () => {
+    const { consumer, fake } = await started(async () => {
       if (fail) throw new Error('database down');
     });
     await expect(fake.eachBatch!(batchOf(0, [3]))).rejects.toThrow('database down');
@@ -159,7 +156,7 @@ describe('BatchConsumer commits', () => {
   });
 
   it('commits at once when a rebalance starts, and forgets partitions assigned elsewhere', async () => {
-    const { consumer, fake } = await setup();
+    const { consumer, fake } = await started();
     await fake.eachBatch!(batchOf(0, [1]));
     await fake.eachBatch!(batchOf(2, [4]));
     fake.emit('REBALANCING');
@@ -175,7 +172,7 @@ describe('BatchConsumer commits', () => {
 
   it('lets the batch in progress finish and commits it before leaving the group', async () => {
     let release!: () => void;
-    const { consumer, fake } = await setup(() => new Promise<void>((r) => (release = r)));
+    const { consumer, fake } = await started(() => new Promise<void>((r) => (release = r)));
     const batch = fake.eachBatch!(batchOf(3, [10]));
     const stopped = consumer.stop();
     await jest.advanceTimersByTimeAsync(0);
@@ -192,19 +189,6 @@ describe('BatchConsumer commits', () => {
 describe('BatchConsumer watchdog', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
-
-  function setup(handle: () => Promise<void> = async () => undefined) {
-    const consumers: FakeConsumer[] = [];
-    const kafka = {
-      consumer: () => {
-        const c = new FakeConsumer();
-        consumers.push(c);
-        return c;
-      },
-    } as unknown as Kafka;
-    const config = { KAFKA_TOPIC_PREFIX: 'test', KAFKA_PARTITIONS: 4 } as AppConfig;
-    return { consumer: new BatchConsumer(kafka, config, 'storage', 'sequenced', handle), consumers };
-  }
 
   it('replaces a consumer that fetched nothing for over 30 s', async () => {
     const { consumer, consumers } = setup();
