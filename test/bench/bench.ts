@@ -12,12 +12,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import WebSocket, { WebSocketServer } from 'ws';
 import { LocalStack, ROOT } from '../../docker/local/stack';
 import { contextForStack, TestContext, TestUser } from '../support/context';
 import { TestClient } from '../support/test-client';
+import { kafkajsBulk } from './kafka-ceilings';
 import { cpuTimes, pct, round } from './process-stats';
 
 const arg = (name: string, fallback: number) => {
@@ -280,12 +281,6 @@ async function kafkaCeiling(count: number) {
     topics: [{ topic, numPartitions: 6, replicationFactor: 1 }],
     waitForLeaders: true,
   });
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
   const value = JSON.stringify({
     conversationId: 'c',
     senderId: 'u',
@@ -293,37 +288,10 @@ async function kafkaCeiling(count: number) {
     contentType: 'text',
     body: BODY,
   });
-  const started = performance.now();
-  for (let i = 0; i < count; i += 500) {
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: Array.from({ length: Math.min(500, count - i) }, (_, j) => ({
-        key: `c${(i + j) % 29}`,
-        value,
-      })),
-    });
-  }
-  const produceRate = count / ((performance.now() - started) / 1000);
-  const consumer = kafka.consumer({ groupId: topic, maxWaitTimeInMs: 50 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let consumed = 0;
-  const consumeStart = performance.now();
-  await new Promise<void>((resolve) => {
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        consumed += batch.messages.length;
-        if (consumed >= count) resolve();
-      },
-    });
-  });
-  const consumeRate = count / ((performance.now() - consumeStart) / 1000);
-  await consumer.disconnect();
-  await producer.disconnect();
+  const { produce, consume } = await kafkajsBulk(kafka, topic, count, value);
   await admin.deleteTopics({ topics: [topic] });
   await admin.disconnect();
-  return { produceRate: Math.round(produceRate), consumeRate: Math.round(consumeRate) };
+  return { produceRate: produce.rate, consumeRate: consume.rate };
 }
 
 async function postgresCeiling(databaseUrl: string, count: number) {

@@ -23,6 +23,7 @@ import {
   stringSerializers,
 } from '@platformatic/kafka';
 import { ROOT } from '../../docker/local/stack';
+import { kafkajsBulk, measured, type Measured } from './kafka-ceilings';
 import { pct, round } from './process-stats';
 
 const arg = (name: string, fallback: number) => {
@@ -54,22 +55,6 @@ interface Figures {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-/** Times `work` and the CPU it took, per 1,000 of `count`. */
-async function measured(count: number, work: () => Promise<void>) {
-  const started = performance.now();
-  const cpu = cpuMs();
-  await work();
-  return {
-    rate: Math.round(count / ((performance.now() - started) / 1000)),
-    cpuPer1000: round(((cpuMs() - cpu) / count) * 1000, 2),
-  };
-}
-
 /** Sends HOP_MESSAGES, one produce each, at HOP_RATE/s, and waits until the consumer has them all. */
 async function hop(
   send: (id: string, key: string) => void,
@@ -112,40 +97,14 @@ async function kafkajs(): Promise<Figures> {
     ],
     waitForLeaders: true,
   });
-  // As libs/messaging sets it up: idempotent, one request in flight, acks=all.
+  const { produce, consume } = await kafkajsBulk(kafka, topic, COUNT, VALUE);
+  // The hop's producer as libs/messaging sets it up: idempotent, one request in flight, acks=all.
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
-  const produce = await measured(COUNT, async () => {
-    for (let i = 0; i < COUNT; i += 500)
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: Array.from({ length: Math.min(500, COUNT - i) }, (_, j) => ({
-          key: `c${(i + j) % 29}`,
-          value: VALUE,
-        })),
-      });
-  });
-  const consumer = kafka.consumer({ groupId: topic, maxWaitTimeInMs: 50 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const consume = await measured(COUNT, async () => {
-    let consumed = 0;
-    await new Promise<void>((resolve) => {
-      void consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          consumed += batch.messages.length;
-          if (consumed >= COUNT) resolve();
-        },
-      });
-    });
-  });
-  await consumer.disconnect();
 
   const sentAt = new Map<string, number>();
   const receiver = hopReceiver(sentAt);
@@ -247,9 +206,9 @@ async function platformatic(): Promise<Figures> {
 
 function figures(
   client: string,
-  produce: { rate: number; cpuPer1000: number },
-  consume: { rate: number; cpuPer1000: number },
-  hopCost: { cpuPer1000: number },
+  produce: Measured,
+  consume: Measured,
+  hopCost: Measured,
   latencies: number[],
 ): Figures {
   const sorted = [...latencies].sort((a, b) => a - b);
