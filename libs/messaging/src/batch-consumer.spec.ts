@@ -193,6 +193,7 @@ describe('BatchConsumer watchdog', () => {
   it('replaces a consumer that fetched nothing for over 30 s', async () => {
     const { consumer, consumers } = setup();
     await consumer.start();
+    consumers[0].emit('GROUP_JOIN', { memberAssignment: { 'test.sequenced': [0, 1] } });
     await jest.advanceTimersByTimeAsync(30_000);
     expect(consumers).toHaveLength(1);
     await jest.advanceTimersByTimeAsync(5_000);
@@ -202,10 +203,30 @@ describe('BatchConsumer watchdog', () => {
     await consumer.stop();
   });
 
+  it('leaves alone a consumer that was given no partition (more instances than partitions)', async () => {
+    const { consumer, consumers } = setup();
+    await consumer.start();
+    consumers[0].emit('GROUP_JOIN', { memberAssignment: {} });
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(consumers).toHaveLength(1);
+    await consumer.stop();
+  });
+
+  it('stops cleanly when it never got to run', async () => {
+    const { consumer, consumers } = setup();
+    await consumer.start();
+    consumers[0].pause = () => {
+      throw new Error('Consumer group was not initialized, consumer#run must be called first');
+    };
+    await consumer.stop();
+    expect(consumers[0].calls).toContain('disconnect');
+  });
+
   it('leaves alone a consumer that keeps fetching, and one busy with a long batch', async () => {
     let release!: () => void;
     const { consumer, consumers } = setup(() => new Promise<void>((r) => (release = r)));
     await consumer.start();
+    consumers[0].emit('GROUP_JOIN', { memberAssignment: { 'test.sequenced': [0] } });
     for (let i = 0; i < 6; i++) {
       consumers[0].emit('FETCH');
       await jest.advanceTimersByTimeAsync(10_000);

@@ -56,6 +56,8 @@ export class BatchConsumer<T extends TopicName> {
   private readonly watchdog = new ConsumerWatchdog(STALL_LIMIT_MS, Date.now());
   private watchdogTimer?: NodeJS.Timeout;
   private restarting = false;
+  /** Partitions of the topic this consumer was given at its last join (none: nothing to fetch). */
+  private assignedPartitions = 0;
 
   constructor(
     private readonly kafka: Kafka,
@@ -83,7 +85,9 @@ export class BatchConsumer<T extends TopicName> {
     consumer.on(consumer.events.FETCH, () => this.watchdog.activity(Date.now()));
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.watchdog.activity(Date.now());
-      this.watermarks.assigned(e.payload.memberAssignment[topicFor(this.config, this.topic)] ?? []);
+      const partitions = e.payload.memberAssignment[topicFor(this.config, this.topic)] ?? [];
+      this.assignedPartitions = partitions.length;
+      this.watermarks.assigned(partitions);
       this.onRebalance?.();
     });
     // Partitions are about to move: what is durable is committed, so their next owner replays little.
@@ -115,7 +119,8 @@ export class BatchConsumer<T extends TopicName> {
   }
 
   private checkStalled(): void {
-    if (!this.running || this.restarting) return;
+    // A member with no partitions (more instances than partitions) has nothing to fetch.
+    if (!this.running || this.restarting || this.assignedPartitions === 0) return;
     if (this.watchdog.stalled(Date.now(), this.inFlight.size))
       void this.restart(this.consumer, `: nothing fetched for over ${STALL_LIMIT_MS / 1000} s`);
   }
@@ -225,7 +230,11 @@ export class BatchConsumer<T extends TopicName> {
     this.commitTimer = this.watchdogTimer = undefined;
     // No new batches; those in progress finish and are committed before the group is left, so
     // whoever takes the partitions over replays nothing (disconnect() leaves the group).
-    this.consumer.pause([{ topic: topicFor(this.config, this.topic) }]);
+    try {
+      this.consumer.pause([{ topic: topicFor(this.config, this.topic) }]);
+    } catch {
+      // Never got to run (stopped while starting): nothing to pause.
+    }
     await Promise.allSettled([...this.inFlight]);
     await this.commit();
     await this.consumer.disconnect();
