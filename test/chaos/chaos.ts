@@ -21,7 +21,7 @@ import { dropRun, freePortBase } from '../support/own-stack';
 import { describeStack } from '../support/stack-info';
 import { check, DeliveryWatch, type CheckReport, type MessageRef } from './checker';
 import * as deps from './dependencies';
-import { firstAfterEnd, largestByKind, longestGap, longestWait } from './gaps';
+import { firstAfterEnd, gapsByKind, longestGap, longestWait, type FaultGaps } from './gaps';
 import {
   availabilityPlan,
   buildSchedule,
@@ -152,7 +152,7 @@ export interface ChaosOptions {
   log?: (line: string) => void;
 }
 
-export interface FaultRecord {
+export interface FaultRecord extends FaultGaps {
   id: number;
   kind: FaultKind;
   description: string;
@@ -162,12 +162,6 @@ export interface FaultRecord {
   error?: string;
   /** redis-restart: the load it met (G3's order after a refusal is only tested by sends in flight). */
   redis?: RedisRestartLoad;
-  /** The longest stretch without any ack reaching any device that overlaps the fault (gaps.ts). */
-  ackGapMs?: number;
-  /** The same for deliveries of other senders' messages. */
-  deliveryGapMs?: number;
-  /** The longest any one send waited for its ack among those waiting during the fault. */
-  ackWaitMs?: number;
   /** From the fault's end (a restarted broker answering, a restarted instance ready) to the next ack. */
   ackAfterEndMs?: number;
 }
@@ -198,8 +192,8 @@ export interface ChaosResult {
   minMessages: number;
   faults: FaultRecord[];
   faultsByKind: Record<string, number>;
-  /** Per fault kind, the longest ack gap and delivery gap of its faults, ms. */
-  gapsByKind: Record<string, { ackMs: number; deliveryMs: number; ackWaitMs: number }>;
+  /** Per fault kind, the largest ack gap, delivery gap and ack wait of its faults, ms. */
+  gapsByKind: Partial<Record<FaultKind, { ackMs: number; deliveryMs: number; ackWaitMs: number }>>;
   /** From the end of the last fault until every device held every acked message and every outbox was empty. */
   convergenceMs: number | null;
   /** Sending went on this long after the last fault (0 when it stopped before). */
@@ -557,16 +551,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     for (const d of devices)
       for (const [code, n] of d.errors) clientErrors[code] = (clientErrors[code] ?? 0) + n;
     measureGaps(faults, devices, loadStarted, sequence?.settleMs ?? 0);
-    const ackGaps = largestByKind(faults.map((f) => ({ kind: f.kind, gapMs: f.ackGapMs })));
-    const deliveryGaps = largestByKind(faults.map((f) => ({ kind: f.kind, gapMs: f.deliveryGapMs })));
-    const ackWaits = largestByKind(faults.map((f) => ({ kind: f.kind, gapMs: f.ackWaitMs })));
-    const gapsByKind: ChaosResult['gapsByKind'] = {};
-    for (const kind of Object.keys(ackGaps) as FaultKind[])
-      gapsByKind[kind] = {
-        ackMs: ackGaps[kind] ?? 0,
-        deliveryMs: deliveryGaps[kind] ?? 0,
-        ackWaitMs: ackWaits[kind] ?? 0,
-      };
     const faultsByKind: Record<string, number> = {};
     for (const f of faults)
       if (f.endedAtMs !== undefined && !f.error) faultsByKind[f.kind] = (faultsByKind[f.kind] ?? 0) + 1;
@@ -599,7 +583,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       minMessages: profile.minMessages,
       faults,
       faultsByKind,
-      gapsByKind,
+      gapsByKind: gapsByKind(faults),
       convergenceMs,
       sendingAfterLastFaultMs,
       check: report,

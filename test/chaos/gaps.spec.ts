@@ -1,4 +1,4 @@
-import { firstAfterEnd, largestByKind, longestGap, longestWait } from './gaps';
+import { firstAfterEnd, gapsByKind, longestGap, longestWait } from './gaps';
 
 describe('longestGap', () => {
   const acks = [0, 100, 200, 5_200, 5_300, 5_400];
@@ -45,15 +45,18 @@ describe('longestWait', () => {
   });
 });
 
-describe('largestByKind', () => {
-  it('keeps the largest gap of each kind and skips faults without one', () => {
+describe('gapsByKind', () => {
+  it('keeps the largest of each figure per kind and skips faults not measured', () => {
     expect(
-      largestByKind([
-        { kind: 'kill9', gapMs: 3_000 },
-        { kind: 'kill9', gapMs: 8_000 },
-        { kind: 'rolling', gapMs: 1_000 },
+      gapsByKind([
+        { kind: 'kill9', ackGapMs: 3_000, deliveryGapMs: 2_000, ackWaitMs: 9_000 },
+        { kind: 'kill9', ackGapMs: 8_000, deliveryGapMs: 1_000, ackWaitMs: 4_000 },
+        { kind: 'rolling', ackGapMs: 1_000, deliveryGapMs: 1_500, ackWaitMs: 2_000 },
         { kind: 'kafka' },
       ]),
-    ).toEqual({ kill9: 8_000, rolling: 1_000 });
+    ).toEqual({
+      kill9: { ackMs: 8_000, deliveryMs: 2_000, ackWaitMs: 9_000 },
+      rolling: { ackMs: 1_000, deliveryMs: 1_500, ackWaitMs: 2_000 },
+    });
   });
 });

@@ -69,11 +69,27 @@ export function longestWait(
   return longest;
 }
 
-/** Per kind, the largest of its faults' gaps. */
-export function largestByKind<K extends string>(
-  faults: readonly { kind: K; gapMs?: number }[],
-): Partial<Record<K, number>> {
-  const out: Partial<Record<K, number>> = {};
-  for (const f of faults) if (f.gapMs !== undefined) out[f.kind] = Math.max(out[f.kind] ?? 0, f.gapMs);
+/** What a fault cost, as the chaos harness measures it around the fault. */
+export interface FaultGaps {
+  /** The longest stretch without any ack reaching any device that overlaps the fault. */
+  ackGapMs?: number;
+  /** The same for deliveries of other senders' messages. */
+  deliveryGapMs?: number;
+  /** The longest any one send waited for its ack among those waiting during the fault. */
+  ackWaitMs?: number;
+}
+
+/** Per fault kind, the largest ack gap, delivery gap and ack wait of its measured faults. */
+export function gapsByKind<K extends string>(
+  faults: readonly ({ kind: K } & FaultGaps)[],
+): Partial<Record<K, { ackMs: number; deliveryMs: number; ackWaitMs: number }>> {
+  const out: Partial<Record<K, { ackMs: number; deliveryMs: number; ackWaitMs: number }>> = {};
+  for (const f of faults) {
+    if (f.ackGapMs === undefined) continue;
+    const g = (out[f.kind] ??= { ackMs: 0, deliveryMs: 0, ackWaitMs: 0 });
+    g.ackMs = Math.max(g.ackMs, f.ackGapMs);
+    g.deliveryMs = Math.max(g.deliveryMs, f.deliveryGapMs ?? 0);
+    g.ackWaitMs = Math.max(g.ackWaitMs, f.ackWaitMs ?? 0);
+  }
   return out;
 }

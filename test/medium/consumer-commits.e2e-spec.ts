@@ -41,6 +41,15 @@ describe('BatchConsumer commits (real Kafka)', () => {
     }
   };
 
+  /** The group's committed offsets summed over the partitions: how many records it is done with. */
+  const committedTotal = async () => {
+    const [committed] = await admin.fetchOffsets({
+      groupId: groupFor(config, 'medium.inbound'),
+      topics: [topicFor(config, 'inbound')],
+    });
+    return committed.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+  };
+
   beforeAll(async () => {
     await ensureTopics(kafka, config, ['inbound']);
     await producer.connect();
@@ -59,13 +68,30 @@ describe('BatchConsumer commits (real Kafka)', () => {
     await consumer.start();
     await until(() => seen.length >= 10, '10 records handled');
     await new Promise((r) => setTimeout(r, 1500)); // three commit intervals
-    const [committed] = await admin.fetchOffsets({
-      groupId: groupFor(config, 'medium.inbound'),
-      topics: [topicFor(config, 'inbound')],
-    });
-    const total = committed.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-    expect(total).toBe(10);
+    expect(await committedTotal()).toBe(10);
     await consumer.stop();
+  });
+
+  it('hands a batch whose handler failed again, and never commits past it', async () => {
+    await publish(100, 110);
+    const seen: string[] = [];
+    let failed = false;
+    const consumer = new BatchConsumer(kafka, config, 'medium', 'inbound', async ({ events }) => {
+      // A dependency down once: the batch holding m105 fails the first time it is handled.
+      if (!failed && events.some((e) => e.clientMsgId === 'm105')) {
+        failed = true;
+        throw new Error('PostgreSQL restarting');
+      }
+      for (const e of events) seen.push(e.clientMsgId);
+    });
+    await consumer.start();
+    const expected = Array.from({ length: 10 }, (_, k) => `m${100 + k}`);
+    await until(() => expected.every((id) => seen.includes(id)), 'm100..m109 handled, m105 after a failure');
+    await consumer.stop();
+    expect(failed).toBe(true);
+    expect([...new Set(seen)].sort()).toEqual(expected);
+    // The first test's 10 and these 10: committed up to what was handled, nothing skipped.
+    expect(await committedTotal()).toBe(20);
   });
 
   it('hands nothing already handled to the next consumer of the group after a stop', async () => {

@@ -239,3 +239,28 @@ describe('BatchConsumer watchdog', () => {
     await consumer.stop();
   });
 });
+
+/** kafkajs heartbeats only between batches; a long batch must not cost its consumer the group. */
+describe('BatchConsumer heartbeats while a batch is handled', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('heartbeats every second while a batch runs, for at most 60 s, and not once it is done', async () => {
+    let release!: () => void;
+    const { consumer, consumers } = setup(() => new Promise<void>((r) => (release = r)));
+    await consumer.start();
+    let beats = 0;
+    const payload = { ...batchOf(0, [1]), heartbeat: async () => void beats++ };
+    const batch = consumers[0].eachBatch!(payload);
+    await jest.advanceTimersByTimeAsync(3_000);
+    expect(beats).toBe(3);
+    await jest.advanceTimersByTimeAsync(70_000);
+    expect(beats).toBe(60);
+    release();
+    await batch;
+    const afterBatch = beats; // kafkajs's own heartbeat after the batch
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(beats).toBe(afterBatch);
+    await consumer.stop();
+  });
+});

@@ -51,8 +51,12 @@ export class BatchConsumer<T extends TopicName> {
   private readonly watermarks = new CommitWatermarks();
   private commitTimer?: NodeJS.Timeout;
   private committing?: Promise<void>;
-  /** Batches being handled: stop() lets them finish and commits them before leaving. */
-  private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * Batches being handled, with when they started and how to heartbeat for them: stop() lets
+   * them finish and commits them before leaving, and one timer heartbeats while any is young.
+   */
+  private readonly inFlight = new Map<Promise<void>, { startedAt: number; heartbeat: () => Promise<void> }>();
+  private heartbeatTimer?: NodeJS.Timeout;
   private readonly watchdog = new ConsumerWatchdog(STALL_LIMIT_MS, Date.now());
   private watchdogTimer?: NodeJS.Timeout;
   private restarting = false;
@@ -150,22 +154,39 @@ export class BatchConsumer<T extends TopicName> {
     this.commitTimer ??= setInterval(() => void this.commit(), COMMIT_INTERVAL_MS);
     this.watchdog.activity(Date.now());
     this.watchdogTimer ??= setInterval(() => this.checkStalled(), WATCHDOG_TICK_MS);
+    this.heartbeatTimer ??= setInterval(() => this.heartbeatWhileBusy(), HEARTBEAT_INTERVAL_MS);
     await this.consumer.run({
       // Offsets are committed by commit() from the watermarks of durable batches.
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: Math.max(1, Math.min(4, this.config.KAFKA_PARTITIONS)),
-      eachBatch: (payload) => this.tracked(this.onBatch(payload)),
+      eachBatch: (payload) => this.tracked(payload),
     });
   }
 
-  private async tracked(batch: Promise<void>): Promise<void> {
-    this.inFlight.add(batch);
+  private async tracked(payload: EachBatchPayload): Promise<void> {
+    const batch = this.onBatch(payload);
+    this.inFlight.set(batch, { startedAt: Date.now(), heartbeat: () => payload.heartbeat() });
     try {
       await batch;
     } finally {
       this.inFlight.delete(batch);
     }
+  }
+
+  /**
+   * kafkajs heartbeats only between batches: with a short session timeout, a batch that waits
+   * for a restarting dependency would get its consumer thrown out of the group. One heartbeat
+   * serves the whole consumer; a rebalance shows here as an error, which kafkajs's own next
+   * heartbeat acts on.
+   */
+  private heartbeatWhileBusy(): void {
+    const now = Date.now();
+    for (const batch of this.inFlight.values())
+      if (now - batch.startedAt <= BUSY_HEARTBEAT_LIMIT_MS) {
+        batch.heartbeat().catch(() => undefined);
+        return;
+      }
   }
 
   /** Commits what is durable and not committed yet; one commit at a time, a failed one is retried on the next tick. */
@@ -191,25 +212,12 @@ export class BatchConsumer<T extends TopicName> {
     const events = batch.messages.map((m) => JSON.parse(m.value?.toString() ?? 'null') as TopicEvents[T]);
     // A failing handler throws: kafkajs then retries the same batch, and nothing is committed.
     const behind = Number(batch.offsetLag());
-    // kafkajs heartbeats only between batches: with a short session timeout, a batch that waits
-    // for a restarting dependency would get its consumer thrown out of the group.
-    const started = Date.now();
-    const beat = setInterval(() => {
-      if (Date.now() - started > BUSY_HEARTBEAT_LIMIT_MS) return clearInterval(beat);
-      // A rebalance shows here as an error; kafkajs's own next heartbeat acts on it.
-      payload.heartbeat().catch(() => undefined);
-    }, HEARTBEAT_INTERVAL_MS);
-    let outcome: BatchOutcome;
-    try {
-      outcome = await this.handle({
-        partition: batch.partition,
-        events,
-        isStale: () => payload.isStale(),
-        lag: behind,
-      });
-    } finally {
-      clearInterval(beat);
-    }
+    const outcome = await this.handle({
+      partition: batch.partition,
+      events,
+      isStale: () => payload.isStale(),
+      lag: behind,
+    });
     if (outcome === 'abandoned') return;
     lag.set({ topic: batch.topic, partition: String(batch.partition) }, behind);
     // Resolving moves kafkajs's fetch position; the watermark makes the offset eligible for the
@@ -227,7 +235,8 @@ export class BatchConsumer<T extends TopicName> {
     this.running = false;
     clearInterval(this.commitTimer);
     clearInterval(this.watchdogTimer);
-    this.commitTimer = this.watchdogTimer = undefined;
+    clearInterval(this.heartbeatTimer);
+    this.commitTimer = this.watchdogTimer = this.heartbeatTimer = undefined;
     // No new batches; those in progress finish and are committed before the group is left, so
     // whoever takes the partitions over replays nothing (disconnect() leaves the group).
     try {
@@ -235,7 +244,7 @@ export class BatchConsumer<T extends TopicName> {
     } catch {
       // Never got to run (stopped while starting): nothing to pause.
     }
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.inFlight.keys()]);
     await this.commit();
     await this.consumer.disconnect();
   }
