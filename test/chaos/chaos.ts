@@ -550,7 +550,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const clientErrors: Record<string, number> = {};
     for (const d of devices)
       for (const [code, n] of d.errors) clientErrors[code] = (clientErrors[code] ?? 0) + n;
-    measureGaps(faults, devices, loadStarted, sequence?.settleMs ?? 0);
+    // Half the settle time: a send queued at the very end of a longer tail would wait through the
+    // next fault, and its stall would be counted against this one.
+    measureGaps(faults, devices, loadStarted, (sequence?.settleMs ?? 0) / 2);
     const faultsByKind: Record<string, number> = {};
     for (const f of faults)
       if (f.endedAtMs !== undefined && !f.error) faultsByKind[f.kind] = (faultsByKind[f.kind] ?? 0) + 1;
