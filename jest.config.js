@@ -3,7 +3,12 @@ const moduleNameMapper = {
   '^@im/(config|protocol|messaging|database|idempotency|realtime|health|metrics|client-sdk)$': '<rootDir>/libs/$1/src',
   '^@im/client-sdk/(node|testing)$': '<rootDir>/libs/client-sdk/src/$1',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', {}] };
+const transform = {
+  '^.+\\.ts$': ['ts-jest', {}],
+  '^.+/node_modules/@platformatic/.+\\.js$': '<rootDir>/test/support/esm-transform.js',
+};
+// @platformatic/kafka and its own packages ship only ES modules (see esm-transform.js).
+const transformIgnorePatterns = ['/node_modules/(?!@platformatic/)'];
 module.exports = {
   testTimeout: 60000,
   testSequencer: '<rootDir>/test/support/test-sequencer.js',
@@ -17,6 +22,7 @@ module.exports = {
       testMatch: ['**/*.spec.ts'],
       moduleNameMapper,
       transform,
+      transformIgnorePatterns,
     },
     {
       displayName: 'e2e',
@@ -26,6 +32,7 @@ module.exports = {
       testMatch: ['**/*.e2e-spec.ts'],
       moduleNameMapper,
       transform,
+      transformIgnorePatterns,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },

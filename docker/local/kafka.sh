@@ -59,6 +59,12 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# KIP-848 groups (KAFKA_GROUP_PROTOCOL=consumer): the broker owns their session timeout and
+# heartbeat interval; 45 s / 5 s by default would stall a crashed instance's partitions for 45 s.
+group.consumer.session.timeout.ms=6000
+group.consumer.min.session.timeout.ms=6000
+group.consumer.heartbeat.interval.ms=1000
+group.consumer.min.heartbeat.interval.ms=1000
 log.retention.hours=24
 num.network.threads=2
 num.io.threads=4

@@ -113,6 +113,28 @@ export class AppConfig {
   @Max(300_000)
   KAFKA_SESSION_TIMEOUT_MS = 6000;
 
+  /**
+   * The Kafka client library (issue 14, libs/messaging/README.md). Both partition keys the
+   * same way (murmur2), so instances on either can share topics during an upgrade.
+   */
+  @IsIn(['kafkajs', 'platformatic'])
+  KAFKA_CLIENT: 'kafkajs' | 'platformatic' = 'platformatic';
+  /**
+   * With @platformatic/kafka: `consumer` is Kafka 4's group protocol (KIP-848), where only the
+   * partitions that move pause and the broker holds the session timeout
+   * (group.consumer.session.timeout.ms); `classic` is the JoinGroup protocol, every member
+   * stopping at each rebalance, with KAFKA_SESSION_TIMEOUT_MS.
+   */
+  @IsIn(['consumer', 'classic'])
+  KAFKA_GROUP_PROTOCOL: 'consumer' | 'classic' = 'consumer';
+  /**
+   * With @platformatic/kafka: join each group as a static member named after INSTANCE_ID, so
+   * an instance that restarts under the same name (a container restart in its pod) takes its
+   * partitions back at once instead of after the session timeout. '0' turns it off.
+   */
+  @IsIn(['0', '1'])
+  KAFKA_STATIC_MEMBERSHIP: '0' | '1' = '1';
+
   @Matches(/^postgres(ql)?:\/\//)
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/im';
   @Transform(toInt)

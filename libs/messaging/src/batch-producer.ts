@@ -1,7 +1,6 @@
-import { Kafka, Producer, Partitioners, CompressionTypes } from 'kafkajs';
 import { AppConfig } from '@im/config';
 import { TopicEvents, TopicName } from './events';
-import { topicFor } from './kafka-client';
+import { RecordSender, topicFor } from './kafka-client';
 import { ProducerNotConnectedError } from './kafka-outage';
 
 /**
@@ -56,7 +55,6 @@ interface Pending {
  * were queued: a connection's sends keep their order, and the producer never reorders on retry.
  */
 export class BatchProducer {
-  private readonly producer: Producer;
   private queue: Pending[] = [];
   private flushing = false;
   private connected = false;
@@ -68,7 +66,7 @@ export class BatchProducer {
   private failure?: Error;
 
   constructor(
-    kafka: Kafka,
+    private readonly sender: RecordSender,
     private readonly config: AppConfig,
     private readonly maxBatch = 2000,
     /**
@@ -77,18 +75,10 @@ export class BatchProducer {
      * consumer for good after a backlog built up during a Kafka restart (found by the chaos suite).
      */
     private readonly maxRequestBytes = 512 * 1024,
-  ) {
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // No retry limit: an idempotent producer must not give up mid-sequence (kafkajs warns otherwise).
-      retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: Number.MAX_SAFE_INTEGER },
-    });
-  }
+  ) {}
 
   async connect(): Promise<void> {
-    await this.producer.connect();
+    await this.sender.connect();
     this.connected = true;
   }
 
@@ -114,18 +104,8 @@ export class BatchProducer {
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, requestSize(this.queue, this.maxBatch, this.maxRequestBytes));
-      const byTopic = new Map<string, { key: string; value: string }[]>();
-      for (const p of batch) {
-        const list = byTopic.get(p.topic) ?? [];
-        list.push({ key: p.key, value: p.value });
-        byTopic.set(p.topic, list);
-      }
       try {
-        await this.producer.sendBatch({
-          acks: -1,
-          compression: CompressionTypes.None,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
+        await this.sender.send(batch);
         for (const p of batch) p.resolve();
       } catch (error) {
         const { fallen, kept } = splitAfterFailure(batch, this.queue);
@@ -152,6 +132,6 @@ export class BatchProducer {
   async disconnect(): Promise<void> {
     while (this.flushing) await new Promise((r) => setTimeout(r, 10));
     this.connected = false;
-    await this.producer.disconnect();
+    await this.sender.disconnect();
   }
 }

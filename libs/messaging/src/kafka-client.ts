@@ -1,41 +1,64 @@
-import { Kafka, logLevel, LogEntry } from 'kafkajs';
-import { Logger } from '@nestjs/common';
-import { AppConfig } from '@im/config';
-import { TopicName } from './events';
+import type { AppConfig } from '@im/config';
+import type { TopicEvents, TopicName } from './events';
 
 export const topicFor = (config: AppConfig, topic: TopicName) => `${config.KAFKA_TOPIC_PREFIX}.${topic}`;
 export const groupFor = (config: AppConfig, service: string) => `${config.KAFKA_TOPIC_PREFIX}.${service}`;
 
-const levels: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'log',
-  [logLevel.DEBUG]: 'debug',
-};
+export interface ConsumedBatch<T extends TopicName> {
+  partition: number;
+  events: TopicEvents[T][];
+  /** True once a rebalance gave this partition to another consumer: stop before side effects. */
+  isStale: () => boolean;
+  /** Messages of the partition known to be behind this batch (fetched or reported by the broker). */
+  lag: number;
+}
 
-/** One kafkajs client per process, logging through Nest's logger. */
-export function createKafka(config: AppConfig, service: string): Kafka {
-  const logger = new Logger('kafkajs');
-  return new Kafka({
-    clientId: `${service}-${config.INSTANCE_ID}`,
-    brokers: config.KAFKA_BROKERS.split(','),
-    connectionTimeout: 3000,
-    requestTimeout: 30000,
-    // Keep trying for about a minute: a broker restart must not kill the service. Steps of at
-    // most 1 s, so requests go through within a second of the broker answering again.
-    retry: { initialRetryTime: 200, maxRetryTime: 1000, retries: 60 },
-    logLevel: logLevel.WARN,
-    logCreator:
-      () =>
-      ({ level, log }: LogEntry) => {
-        const { message, ...extra } = log;
-        // The coordinator-loading noise of a fresh broker is retried by kafkajs itself.
-        if (
-          level === logLevel.ERROR &&
-          /coordinator (is loading|is not available)/i.test(String(extra.error))
-        )
-          return;
-        logger[levels[level] ?? 'log'](`${message} ${JSON.stringify(extra)}`);
-      },
-  });
+/** A handler returns 'abandoned' to leave the batch uncommitted for the partition's new owner. */
+export type BatchOutcome = void | 'abandoned';
+
+export interface BatchConsumerOptions<T extends TopicName> {
+  /** The consuming service: with the topic, it names the consumer group. */
+  service: string;
+  topic: T;
+  /** Resolves once the batch's output is durable; throwing hands the same batch again. */
+  handle: (batch: ConsumedBatch<T>) => Promise<BatchOutcome>;
+  /** Partitions moved: state held per partition is no longer to be trusted. */
+  onRebalance?: () => void;
+}
+
+/**
+ * Consumes one topic in batches, one batch at a time per partition, and commits a batch's
+ * offsets only after its handler resolved (see libs/messaging/README.md).
+ */
+export interface BatchConsumer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  isRunning(): boolean;
+}
+
+export interface OutgoingRecord {
+  topic: string;
+  key: string;
+  value: string;
+}
+
+/** Sends one request of records with acks=all, idempotently; rejects if any record failed. */
+export interface RecordSender {
+  connect(): Promise<void>;
+  send(records: readonly OutgoingRecord[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export type KafkaClientName = 'kafkajs' | 'platformatic';
+
+/** What the services need of a Kafka client; one implementation per client library. */
+export interface KafkaClient {
+  readonly name: KafkaClientName;
+  recordSender(): RecordSender;
+  consumer<T extends TopicName>(options: BatchConsumerOptions<T>): BatchConsumer;
+  /** Creates the project's topics that are missing. */
+  ensureTopics(names?: readonly TopicName[]): Promise<void>;
+  /** Readiness: the cluster's metadata comes back. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
 }

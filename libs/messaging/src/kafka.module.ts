@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Kafka } from 'kafkajs';
 import { AppConfig } from '@im/config';
-import { createKafka } from './kafka-client';
-import { ensureTopics } from './topic-admin';
 import { BatchProducer } from './batch-producer';
+import { createKafkaClient } from './create-kafka-client';
+import type { KafkaClient } from './kafka-client';
 
 export const KAFKA = Symbol('KAFKA');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
@@ -11,29 +10,18 @@ export const SERVICE_NAME = Symbol('SERVICE_NAME');
 /** Pings the broker for readiness: metadata of the cluster must come back. */
 @Injectable()
 export class KafkaHealth {
-  constructor(@Inject(KAFKA) private readonly kafka: Kafka) {}
-  private admin?: ReturnType<Kafka['admin']>;
+  constructor(@Inject(KAFKA) private readonly kafka: KafkaClient) {}
 
   async check(): Promise<void> {
-    if (!this.admin) {
-      this.admin = this.kafka.admin({ retry: { retries: 0 } });
-      await this.admin.connect();
-    }
-    await withTimeout(this.admin.describeCluster(), 2000);
-  }
-
-  async close(): Promise<void> {
-    await this.admin?.disconnect();
+    await withTimeout(this.kafka.ping(), 2000);
   }
 }
 
 @Injectable()
 class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
-    @Inject(KAFKA) private readonly kafka: Kafka,
-    private readonly config: AppConfig,
+    @Inject(KAFKA) private readonly kafka: KafkaClient,
     private readonly producer: BatchProducer,
-    private readonly health: KafkaHealth,
   ) {}
 
   /** Retries for a while: replicas start together, and the broker may still be starting. */
@@ -41,7 +29,7 @@ class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
     const deadline = Date.now() + 120_000;
     for (let attempt = 1; ; attempt++) {
       try {
-        await ensureTopics(this.kafka, this.config);
+        await this.kafka.ensureTopics();
         await this.producer.connect();
         return;
       } catch (error) {
@@ -56,7 +44,7 @@ class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
   // producer can still publish what they finished.
   async onApplicationShutdown() {
     await this.producer.disconnect();
-    await this.health.close();
+    await this.kafka.close();
   }
 }
 
@@ -79,12 +67,13 @@ export class KafkaModule {
         { provide: SERVICE_NAME, useValue: service },
         {
           provide: KAFKA,
-          useFactory: (config: AppConfig) => createKafka(config, service),
+          useFactory: (config: AppConfig) => createKafkaClient(config, service),
           inject: [AppConfig],
         },
         {
           provide: BatchProducer,
-          useFactory: (kafka: Kafka, config: AppConfig) => new BatchProducer(kafka, config),
+          useFactory: (kafka: KafkaClient, config: AppConfig) =>
+            new BatchProducer(kafka.recordSender(), config),
           inject: [KAFKA, AppConfig],
         },
         KafkaHealth,

@@ -1,5 +1,12 @@
 import MaxRetriesPerRequestError from 'ioredis/built/errors/MaxRetriesPerRequestError';
 import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
+import {
+  MultipleErrors,
+  NetworkError,
+  ProtocolError as KafkaProtocolError,
+  TimeoutError,
+  UserError,
+} from '@platformatic/kafka';
 import { DatabaseError } from 'pg';
 import { AbortError, ReplyError } from 'redis-errors';
 import { QueryFailedError } from 'typeorm';
@@ -38,6 +45,13 @@ describe('failureCode', () => {
       new KafkaJSNumberOfRetriesExceeded(new Error('x'), { retryCount: 5, retryTime: 1 }),
     ],
     ['a producer not connected', new ProducerNotConnectedError()],
+    ['a broker out of reach (@platformatic/kafka)', new NetworkError('Connection closed')],
+    ['a request timed out (@platformatic/kafka)', new TimeoutError('Request timed out')],
+    ['a leader moving (@platformatic/kafka)', new KafkaProtocolError('NOT_LEADER_OR_FOLLOWER')],
+    [
+      'retries exhausted (@platformatic/kafka)',
+      new MultipleErrors('Failed after 15 attempts', [new NetworkError('a'), new NetworkError('b')]),
+    ],
   ])('answers %s with unavailable', (_, error) => {
     expect(failureCode(error)).toBe('unavailable');
   });
@@ -56,6 +70,12 @@ describe('failureCode', () => {
         Object.assign(new Error('too large'), { type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false }),
       ),
     ],
+    ['a record too large (@platformatic/kafka)', new KafkaProtocolError('MESSAGE_TOO_LARGE')],
+    [
+      'retries exhausted on a non-retriable error (@platformatic/kafka)',
+      new MultipleErrors('Failed', [new KafkaProtocolError('TOPIC_AUTHORIZATION_FAILED')]),
+    ],
+    ['an option we got wrong (@platformatic/kafka)', new UserError('bad option')],
     ['a bug of ours', new TypeError("Cannot read properties of undefined (reading 'seq')")],
     ['a plain error', new Error('timeout')],
   ])('answers %s with internal', (_, error) => {

@@ -1,25 +1,21 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { Kafka } from 'kafkajs';
-import { AppConfig } from '@im/config';
-import { BatchConsumer, KAFKA } from '@im/messaging';
+import { KAFKA, type BatchConsumer, type KafkaClient } from '@im/messaging';
 import { SequenceBatchUseCase } from './sequence-batch.usecase';
 
 /** Transport edge: the inbound topic into the sequencing use case. */
 @Injectable()
 export class InboundConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly consumer: BatchConsumer<'inbound'>;
+  private readonly consumer: BatchConsumer;
 
-  constructor(@Inject(KAFKA) kafka: Kafka, config: AppConfig, useCase: SequenceBatchUseCase) {
-    this.consumer = new BatchConsumer(
-      kafka,
-      config,
-      'sequencer',
-      'inbound',
-      async ({ events, isStale }) =>
+  constructor(@Inject(KAFKA) kafka: KafkaClient, useCase: SequenceBatchUseCase) {
+    this.consumer = kafka.consumer({
+      service: 'sequencer',
+      topic: 'inbound',
+      handle: async ({ events, isStale }) =>
         (await useCase.execute(events, isStale)) === 'abandoned' ? 'abandoned' : undefined,
       // Partitions may have moved: blocks held in memory are no longer ours to use.
-      () => useCase.allocator.reset(),
-    );
+      onRebalance: () => useCase.allocator.reset(),
+    });
   }
 
   async onApplicationBootstrap() {

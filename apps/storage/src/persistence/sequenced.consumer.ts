@@ -1,18 +1,18 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { Kafka } from 'kafkajs';
-import { AppConfig } from '@im/config';
-import { BatchConsumer, KAFKA } from '@im/messaging';
+import { KAFKA, type BatchConsumer, type KafkaClient } from '@im/messaging';
 import { PersistBatchUseCase } from './persist-batch.usecase';
 
 /** Transport edge: the sequenced topic into PostgreSQL. */
 @Injectable()
 export class SequencedConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly consumer: BatchConsumer<'sequenced'>;
+  private readonly consumer: BatchConsumer;
 
-  constructor(@Inject(KAFKA) kafka: Kafka, config: AppConfig, useCase: PersistBatchUseCase) {
-    this.consumer = new BatchConsumer(kafka, config, 'storage', 'sequenced', ({ events }) =>
-      useCase.execute(events),
-    );
+  constructor(@Inject(KAFKA) kafka: KafkaClient, useCase: PersistBatchUseCase) {
+    this.consumer = kafka.consumer({
+      service: 'storage',
+      topic: 'sequenced',
+      handle: ({ events }) => useCase.execute(events),
+    });
   }
 
   async onApplicationBootstrap() {

@@ -1,6 +1,6 @@
 import type { AppConfig } from '@im/config';
 import type { Kafka } from 'kafkajs';
-import { BatchConsumer } from './batch-consumer';
+import { KafkajsConsumer } from './kafkajs-consumer';
 
 /** A stand-in for kafkajs's consumer that records its calls and lets a test fire CRASH. */
 class FakeConsumer {
@@ -45,7 +45,7 @@ class FakeConsumer {
   }
 }
 
-/** A BatchConsumer of storage over fake kafkajs consumers: every consumer it creates is kept. */
+/** A KafkajsConsumer of storage over fake kafkajs consumers: every consumer it creates is kept. */
 function setup(handle: () => Promise<void> = async () => undefined) {
   const consumers: FakeConsumer[] = [];
   const kafka = {
@@ -56,7 +56,10 @@ function setup(handle: () => Promise<void> = async () => undefined) {
     },
   } as unknown as Kafka;
   const config = { KAFKA_TOPIC_PREFIX: 'test', KAFKA_PARTITIONS: 4 } as AppConfig;
-  return { consumer: new BatchConsumer(kafka, config, 'storage', 'sequenced', handle), consumers };
+  return {
+    consumer: new KafkajsConsumer(kafka, config, { service: 'storage', topic: 'sequenced', handle }),
+    consumers,
+  };
 }
 
 /**
@@ -64,7 +67,7 @@ function setup(handle: () => Promise<void> = async () => undefined) {
  * CRASH with restart=false) stayed stopped while the service looked healthy, and its partitions
  * were never served again. The consumer now starts a new kafkajs consumer.
  */
-describe('BatchConsumer after a crash', () => {
+describe('KafkajsConsumer after a crash', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
@@ -114,7 +117,7 @@ function batchOf(partition: number, offsets: number[], stale = () => false) {
 }
 
 /** Offsets are committed from what is durable, on an interval and when partitions move, never per batch. */
-describe('BatchConsumer commits', () => {
+describe('KafkajsConsumer commits', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
@@ -186,7 +189,7 @@ describe('BatchConsumer commits', () => {
 });
 
 /** A consumer whose fetch loop went silent (kafkajs stuck, or gave up without a CRASH) is replaced. */
-describe('BatchConsumer watchdog', () => {
+describe('KafkajsConsumer watchdog', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
@@ -241,7 +244,7 @@ describe('BatchConsumer watchdog', () => {
 });
 
 /** kafkajs heartbeats only between batches; a long batch must not cost its consumer the group. */
-describe('BatchConsumer heartbeats while a batch is handled', () => {
+describe('KafkajsConsumer heartbeats while a batch is handled', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 

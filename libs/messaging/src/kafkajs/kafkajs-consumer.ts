@@ -1,25 +1,11 @@
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Logger } from '@nestjs/common';
-import { metrics } from '@im/metrics';
 import { AppConfig } from '@im/config';
-import { CommitWatermarks } from './commit-watermarks';
-import { ConsumerWatchdog } from './consumer-watchdog';
-import { TopicEvents, TopicName } from './events';
-import { groupFor, topicFor } from './kafka-client';
-
-const lag = metrics.gauge(
-  'im_kafka_consumer_lag',
-  'Messages behind the end of the partition after the last batch',
-);
-
-export interface ConsumedBatch<T extends TopicName> {
-  partition: number;
-  events: TopicEvents[T][];
-  /** True once a rebalance gave this partition to another consumer: stop before side effects. */
-  isStale: () => boolean;
-  /** Messages of the partition after this batch, as the fetch saw them. */
-  lag: number;
-}
+import { CommitWatermarks } from '../commit-watermarks';
+import { ConsumerWatchdog } from '../consumer-watchdog';
+import { TopicEvents, TopicName } from '../events';
+import { BatchConsumer, BatchConsumerOptions, groupFor, topicFor } from '../kafka-client';
+import { consumerLag } from '../consumer-lag';
 
 const COMMIT_INTERVAL_MS = 500;
 const HEARTBEAT_INTERVAL_MS = 1000;
@@ -33,9 +19,6 @@ const BUSY_HEARTBEAT_LIMIT_MS = 60_000;
 const STALL_LIMIT_MS = 30_000;
 const WATCHDOG_TICK_MS = 5_000;
 
-/** A handler returns 'abandoned' to leave the batch uncommitted for the partition's new owner. */
-export type BatchOutcome = void | 'abandoned';
-
 /**
  * Consumes one topic in batches, one partition's batch at a time per partition, and commits
  * a batch's offsets only after the handler resolved, i.e. after its output is durable: every
@@ -44,7 +27,7 @@ export type BatchOutcome = void | 'abandoned';
  * says: at low rates one broker round trip per message and hop). A crash before the commit
  * replays the batch, so every handler is idempotent.
  */
-export class BatchConsumer<T extends TopicName> {
+export class KafkajsConsumer<T extends TopicName> implements BatchConsumer {
   private consumer: Consumer;
   private readonly logger: Logger;
   private running = false;
@@ -63,15 +46,17 @@ export class BatchConsumer<T extends TopicName> {
   /** Partitions of the topic this consumer was given at its last join (none: nothing to fetch). */
   private assignedPartitions = 0;
 
+  private readonly service: string;
+  private readonly topic: T;
+
   constructor(
     private readonly kafka: Kafka,
     private readonly config: AppConfig,
-    private readonly service: string,
-    private readonly topic: T,
-    private readonly handle: (batch: ConsumedBatch<T>) => Promise<BatchOutcome>,
-    private readonly onRebalance?: () => void,
+    private readonly options: BatchConsumerOptions<T>,
   ) {
-    this.logger = new Logger(`${service}:${topic}`);
+    this.service = options.service;
+    this.topic = options.topic;
+    this.logger = new Logger(`${this.service}:${this.topic}`);
     this.consumer = this.create();
   }
 
@@ -92,7 +77,7 @@ export class BatchConsumer<T extends TopicName> {
       const partitions = e.payload.memberAssignment[topicFor(this.config, this.topic)] ?? [];
       this.assignedPartitions = partitions.length;
       this.watermarks.assigned(partitions);
-      this.onRebalance?.();
+      this.options.onRebalance?.();
     });
     // Partitions are about to move: what is durable is committed, so their next owner replays little.
     consumer.on(consumer.events.REBALANCING, () => void this.commit());
@@ -212,14 +197,14 @@ export class BatchConsumer<T extends TopicName> {
     const events = batch.messages.map((m) => JSON.parse(m.value?.toString() ?? 'null') as TopicEvents[T]);
     // A failing handler throws: kafkajs then retries the same batch, and nothing is committed.
     const behind = Number(batch.offsetLag());
-    const outcome = await this.handle({
+    const outcome = await this.options.handle({
       partition: batch.partition,
       events,
       isStale: () => payload.isStale(),
       lag: behind,
     });
     if (outcome === 'abandoned') return;
-    lag.set({ topic: batch.topic, partition: String(batch.partition) }, behind);
+    consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, behind);
     // Resolving moves kafkajs's fetch position; the watermark makes the offset eligible for the
     // next commit, unless the partition moved meanwhile (its new owner's progress is its own).
     payload.resolveOffset(batch.lastOffset());

@@ -1,0 +1,114 @@
+import {
+  Admin,
+  compatibilityPartitioner,
+  Producer,
+  ProduceAcks,
+  stringSerializers,
+} from '@platformatic/kafka';
+import type { AppConfig } from '@im/config';
+import type { TopicName } from '../events';
+import type {
+  BatchConsumer,
+  BatchConsumerOptions,
+  KafkaClient,
+  OutgoingRecord,
+  RecordSender,
+} from '../kafka-client';
+import { ProducerNotConnectedError } from '../kafka-outage';
+import { topicSpecs } from '../topic-admin';
+import { PlatformaticConsumer } from './platformatic-consumer';
+import { type PlatformaticConnection, platformaticConnection, retryDelay } from './platformatic-connection';
+
+/**
+ * Idempotent, acks=all. The partitioner is murmur2 masked as kafkajs's is, so a conversation
+ * maps to the same partition whichever client produced it.
+ */
+class PlatformaticSender implements RecordSender {
+  private producer?: Producer<string, string, string, string>;
+
+  constructor(private readonly connection: PlatformaticConnection) {}
+
+  async connect(): Promise<void> {
+    this.producer = new Producer<string, string, string, string>({
+      ...this.connection,
+      serializers: stringSerializers,
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      partitioner: compatibilityPartitioner,
+      // About ten seconds of steps of at most 1 s: a broker restart passes inside them, and an
+      // outage longer than that reaches the caller (a send is answered `unavailable`).
+      retries: 15,
+      retryDelay,
+    });
+    // Fails now, not at the first send, when the brokers cannot be reached.
+    await this.producer.metadata({ topics: [] });
+  }
+
+  async send(records: readonly OutgoingRecord[]): Promise<void> {
+    if (!this.producer) throw new ProducerNotConnectedError();
+    await this.producer.send({
+      messages: records.map((r) => ({ topic: r.topic, key: r.key, value: r.value })),
+    });
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer?.close();
+  }
+}
+
+/** @platformatic/kafka: KIP-848 groups, static membership, pure JavaScript. */
+export class PlatformaticClient implements KafkaClient {
+  readonly name = 'platformatic' as const;
+  private readonly connection: PlatformaticConnection;
+  private admin?: Admin;
+
+  constructor(
+    private readonly config: AppConfig,
+    service: string,
+  ) {
+    this.connection = platformaticConnection(config, service);
+  }
+
+  private adminClient(): Admin {
+    this.admin ??= new Admin({ ...this.connection, retries: 0 });
+    return this.admin;
+  }
+
+  recordSender(): RecordSender {
+    return new PlatformaticSender(this.connection);
+  }
+
+  consumer<T extends TopicName>(options: BatchConsumerOptions<T>): BatchConsumer {
+    return new PlatformaticConsumer(this.connection, this.config, options);
+  }
+
+  async ensureTopics(names?: readonly TopicName[]): Promise<void> {
+    const admin = new Admin({ ...this.connection, retries: 5, retryDelay });
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topicSpecs(this.config, names).filter((t) => !existing.has(t.topic));
+      for (const t of missing)
+        await admin
+          .createTopics({
+            topics: [t.topic],
+            partitions: t.partitions,
+            replicas: t.replicationFactor,
+            configs: t.configs,
+          })
+          // Another service created it meanwhile.
+          .catch(async (error: unknown) => {
+            if (!(await admin.listTopics()).includes(t.topic)) throw error;
+          });
+    } finally {
+      await admin.close();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.adminClient().metadata({ topics: [], forceUpdate: true });
+  }
+
+  async close(): Promise<void> {
+    await this.admin?.close();
+  }
+}
