@@ -7,23 +7,31 @@
  * 1 s) and a broker restart. Per fault it prints the longest stretch in which no ack and no
  * delivery reached any device, and the longest any one send waited for its ack (a stall of
  * some partitions only shows there), then the checker's verdict (lost, duplicated, out of order)
- * over the whole run. Writes .local/bench/availability.json.
+ * over the whole run. Writes .local/bench/availability.json (availability-<client>.json with --client).
  *
- *   node -r tsconfig-paths/register dist/test/bench/availability.bench.js [--rate N] [--settle-ms N]
+ *   node -r tsconfig-paths/register dist/test/bench/availability.bench.js [--rate N] [--settle-ms N] [--client kafkajs|platformatic]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../../docker/local/stack';
+import type { KafkaClientName } from '@im/messaging';
 import { PROFILES, runChaos, type ChaosResult } from '../chaos/chaos';
 
 interface Options {
   rate: number;
   settleMs: number;
+  client?: KafkaClientName;
 }
 
 function parseArgs(argv: string[]): Options {
   const options: Options = { rate: 200, settleMs: 10_000 };
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--client') {
+      const client = argv[++i];
+      if (client !== 'kafkajs' && client !== 'platformatic') throw new Error(`unknown client ${client}`);
+      options.client = client;
+      continue;
+    }
     const value = Number(argv[++i]);
     if (!Number.isFinite(value) || value <= 0) throw new Error(`${argv[i - 1]} needs a positive number`);
     if (argv[i - 1] === '--rate') options.rate = value;
@@ -81,10 +89,10 @@ async function main(): Promise<number> {
   const sequence = PROFILES.availability.sequence!;
   sequence.ratePerSecond = options.rate;
   sequence.settleMs = options.settleMs;
-  const result = await runChaos({ profile: 'availability', seed: 1 });
+  const result = await runChaos({ profile: 'availability', seed: 1, client: options.client });
   const dir = join(ROOT, '.local', 'bench');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'availability.json');
+  const file = join(dir, options.client ? `availability-${options.client}.json` : 'availability.json');
   const faults = result.faults.map((f) => ({
     fault: f.description,
     kind: f.kind,
@@ -100,6 +108,7 @@ async function main(): Promise<number> {
     JSON.stringify(
       {
         at: new Date().toISOString(),
+        client: options.client ?? 'default',
         ratePerSecond: options.rate,
         settleMs: options.settleMs,
         passed: result.passed,

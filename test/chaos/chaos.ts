@@ -9,7 +9,7 @@
  * and the database. Prints progress and a summary; writes .local/chaos/<seed>.json.
  *
  *   node -r tsconfig-paths/register dist/test/chaos/chaos.js --profile short|full
- *        [--seed N] [--messages N] [--min-messages N] [--faults N (per kind)] [--window-ms N] [--max-pending N] [--echo]
+ *        [--seed N] [--messages N] [--min-messages N] [--faults N (per kind)] [--window-ms N] [--max-pending N] [--client kafkajs|platformatic] [--echo]
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { Client } from 'pg';
 import { LocalStack, ROOT, type ServiceInstance, type ServiceName } from '../../docker/local/stack';
 import { TestContext, type TestUser } from '../support/context';
 import { dropRun, freePortBase } from '../support/own-stack';
+import type { KafkaClientName } from '@im/messaging';
 import { describeStack } from '../support/stack-info';
 import { check, DeliveryWatch, type CheckReport, type MessageRef } from './checker';
 import * as deps from './dependencies';
@@ -147,6 +148,8 @@ export interface ChaosOptions {
   windowMs?: number;
   /** Unacked sends a device keeps before it waits (more keeps the load up through stalls). */
   maxPending?: number;
+  /** The services' Kafka client (KAFKA_CLIENT); the services' default when unset. */
+  client?: KafkaClientName;
   /** Echo the services' output. */
   echo?: boolean;
   log?: (line: string) => void;
@@ -275,7 +278,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     (options.minMessages !== undefined ? ` --min-messages ${options.minMessages}` : '') +
     (options.faultsPerKind !== undefined ? ` --faults ${options.faultsPerKind}` : '') +
     (options.windowMs !== undefined ? ` --window-ms ${options.windowMs}` : '') +
-    (options.maxPending !== undefined ? ` --max-pending ${options.maxPending}` : '');
+    (options.maxPending !== undefined ? ` --max-pending ${options.maxPending}` : '') +
+    (options.client !== undefined ? ` --client ${options.client}` : '');
   const random = prng(seed ^ 0x5eed);
   const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/im_chaos_${runId}`;
@@ -319,6 +323,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     REPUSH_INITIAL_MS: '1000',
     REPUSH_MAX_MS: '8000',
     LOG_LEVEL: 'log',
+    ...(options.client ? { KAFKA_CLIENT: options.client } : {}),
   };
   const stack = new LocalStack({
     env,
@@ -858,6 +863,12 @@ function parseArgs(argv: string[]): ChaosOptions {
       case '--max-pending':
         options.maxPending = Number(value());
         break;
+      case '--client': {
+        const client = value();
+        if (client !== 'kafkajs' && client !== 'platformatic') throw new Error(`unknown client ${client}`);
+        options.client = client;
+        break;
+      }
       case '--echo':
         options.echo = true;
         break;
