@@ -135,6 +135,16 @@ export class AppConfig {
   @IsIn(['0', '1'])
   KAFKA_STATIC_MEMBERSHIP: '0' | '1' = '1';
 
+  /**
+   * How long the broker may hold a consumer's fetch when it has nothing new. A record that
+   * arrives ends the wait at once, so this sets the idle cost (fetches per second), not latency.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(10_000)
+  KAFKA_FETCH_MAX_WAIT_MS = 50;
+
   @Matches(/^postgres(ql)?:\/\//)
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/im';
   @Transform(toInt)

@@ -66,7 +66,7 @@ export class KafkajsConsumer<T extends TopicName> implements BatchConsumer {
       sessionTimeout: this.config.KAFKA_SESSION_TIMEOUT_MS,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       rebalanceTimeout: 20000,
-      maxWaitTimeInMs: 50,
+      maxWaitTimeInMs: this.config.KAFKA_FETCH_MAX_WAIT_MS,
       allowAutoTopicCreation: false,
       // Short steps: after a broker restart the group rejoins within a second of it answering.
       retry: { initialRetryTime: 200, maxRetryTime: 1000, retries: 60 },

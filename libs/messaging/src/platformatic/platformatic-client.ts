@@ -1,6 +1,7 @@
 import {
   Admin,
   compatibilityPartitioner,
+  Consumer,
   Producer,
   ProduceAcks,
   stringSerializers,
@@ -79,7 +80,7 @@ export class PlatformaticClient implements KafkaClient {
   }
 
   consumer<T extends TopicName>(options: BatchConsumerOptions<T>): BatchConsumer {
-    return new PlatformaticConsumer(this.connection, this.config, options);
+    return new PlatformaticConsumer(this.connection, this.config, options, (o) => new Consumer(o));
   }
 
   async ensureTopics(names?: readonly TopicName[]): Promise<void> {

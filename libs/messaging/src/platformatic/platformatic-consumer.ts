@@ -1,5 +1,6 @@
 import {
-  Consumer,
+  type Consumer,
+  type ConsumerOptions,
   GroupProtocols,
   type Message,
   type MessagesStream,
@@ -18,6 +19,9 @@ import { PartitionLanes } from './partition-lanes';
 import { type PlatformaticConnection, retryDelay } from './platformatic-connection';
 
 type Record = Message<string, string, string, string>;
+export type StringConsumer = Consumer<string, string, string, string>;
+/** Builds the library's consumer (a fake one in unit specs). */
+export type ConsumerFactory = (options: ConsumerOptions<string, string, string, string>) => StringConsumer;
 
 const COMMIT_INTERVAL_MS = 500;
 const MAX_BATCH = 1000;
@@ -39,7 +43,7 @@ const RETRY_STEPS_MS = [100, 250, 500, 1000];
  */
 export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer {
   private readonly logger: Logger;
-  private consumer?: Consumer<string, string, string, string>;
+  private consumer?: StringConsumer;
   private stream?: MessagesStream<string, string, string, string>;
   private readonly lanes = new PartitionLanes<Record>();
   private readonly watermarks = new CommitWatermarks();
@@ -57,12 +61,13 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
     private readonly connection: PlatformaticConnection,
     private readonly config: AppConfig,
     private readonly options: BatchConsumerOptions<T>,
+    private readonly createConsumer: ConsumerFactory,
   ) {
     this.topic = topicFor(config, options.topic);
     this.logger = new Logger(`${options.service}:${options.topic}`);
   }
 
-  private create(): Consumer<string, string, string, string> {
+  private create(): StringConsumer {
     const group = {
       groupId: groupFor(this.config, `${this.options.service}.${this.options.topic}`),
       groupInstanceId: this.config.KAFKA_STATIC_MEMBERSHIP === '1' ? this.config.INSTANCE_ID : undefined,
@@ -71,11 +76,11 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
       sessionTimeout: this.config.KAFKA_SESSION_TIMEOUT_MS,
       heartbeatInterval: 1000,
     };
-    const consumer = new Consumer<string, string, string, string>({
+    const consumer = this.createConsumer({
       ...this.connection,
       clientId: `${this.connection.clientId}-${this.options.topic}`,
       deserializers: stringDeserializers,
-      maxWaitTime: 50,
+      maxWaitTime: this.config.KAFKA_FETCH_MAX_WAIT_MS,
       retries: 60,
       retryDelay,
       ...group,
@@ -245,7 +250,7 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
     );
   }
 
-  private async restart(stuck: Consumer<string, string, string, string>, why: string): Promise<void> {
+  private async restart(stuck: StringConsumer, why: string): Promise<void> {
     if (!this.running || stuck !== this.consumer || this.restarting) return;
     this.restarting = true;
     this.logger.warn(`restarting the consumer ${why}`);

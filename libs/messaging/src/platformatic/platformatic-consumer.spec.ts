@@ -1,0 +1,165 @@
+import { EventEmitter } from 'node:events';
+import type { AppConfig } from '@im/config';
+import type { ConsumedBatch } from '../kafka-client';
+import { PlatformaticConsumer, type StringConsumer } from './platformatic-consumer';
+
+const TOPIC = 'test.sequenced';
+
+/** The library's messages stream, as far as the consumer uses it. */
+class FakeStream extends EventEmitter {
+  paused = false;
+  offsetsToFetch = new Map<string, bigint>();
+  pause() {
+    this.paused = true;
+  }
+  resume() {
+    this.paused = false;
+  }
+  isPaused() {
+    return this.paused;
+  }
+  async close() {}
+}
+
+/** The library's consumer: assignments a test sets, commits it records. */
+class FakeConsumer extends EventEmitter {
+  assignments: { topic: string; partitions: number[] }[] | null = [{ topic: TOPIC, partitions: [0, 1] }];
+  readonly stream = new FakeStream();
+  readonly commits: { partition: number; offset: bigint }[][] = [];
+  closed = false;
+  async consume() {
+    return this.stream;
+  }
+  async commit({ offsets }: { offsets: { partition: number; offset: bigint }[] }) {
+    this.commits.push(offsets.map(({ partition, offset }) => ({ partition, offset })));
+  }
+  async close() {
+    this.closed = true;
+  }
+  /** Fetched records arrive. */
+  deliver(partition: number, ...offsets: number[]) {
+    for (const offset of offsets)
+      this.stream.emit('data', {
+        topic: TOPIC,
+        partition,
+        offset: BigInt(offset),
+        value: JSON.stringify({ messageId: `p${partition}-${offset}` }),
+      });
+  }
+  /** The group moved partitions (a KIP-848 heartbeat brought a new assignment). */
+  reassign(partitions: number[]) {
+    this.assignments = [{ topic: TOPIC, partitions }];
+    this.emit('consumer:heartbeat:end');
+  }
+}
+
+const config = {
+  KAFKA_TOPIC_PREFIX: 'test',
+  KAFKA_STATIC_MEMBERSHIP: '1',
+  INSTANCE_ID: 'storage-0',
+  KAFKA_GROUP_PROTOCOL: 'consumer',
+  KAFKA_SESSION_TIMEOUT_MS: 6000,
+  KAFKA_FETCH_MAX_WAIT_MS: 50,
+} as AppConfig;
+const connection = { clientId: 'storage', bootstrapBrokers: ['b:9092'], connectTimeout: 1, timeout: 1 };
+
+type Batch = ConsumedBatch<'sequenced'>;
+const ids = (b: Batch) => b.events.map((e) => e.messageId);
+
+async function started(handle: (batch: Batch) => Promise<void>) {
+  const fake = new FakeConsumer();
+  const consumer = new PlatformaticConsumer(
+    connection,
+    config,
+    { service: 'storage', topic: 'sequenced', handle: async (b) => handle(b) },
+    () => fake as unknown as StringConsumer,
+  );
+  await consumer.start();
+  return { consumer, fake };
+}
+
+describe('PlatformaticConsumer', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('hands a partition its records in order, in batches, and commits the watermark on the interval', async () => {
+    const batches: string[][] = [];
+    const { consumer, fake } = await started(async (b) => void batches.push(ids(b)));
+    fake.deliver(0, 10, 11, 12);
+    fake.deliver(1, 5);
+    await jest.advanceTimersByTimeAsync(10);
+    expect(batches).toEqual([['p0-10', 'p0-11', 'p0-12'], ['p1-5']]);
+    expect(fake.commits).toEqual([]);
+    await jest.advanceTimersByTimeAsync(500);
+    expect(fake.commits).toEqual([
+      [
+        { partition: 0, offset: 13n },
+        { partition: 1, offset: 6n },
+      ],
+    ]);
+    await consumer.stop();
+  });
+
+  // A failing dependency (PostgreSQL restarting): the same batch again, nothing behind it first.
+  it('hands a failed batch again until it passes, and commits nothing past it meanwhile', async () => {
+    const seen: string[][] = [];
+    let failures = 2;
+    const { consumer, fake } = await started(async (b) => {
+      seen.push(ids(b));
+      if (failures-- > 0) throw new Error('PostgreSQL restarting');
+    });
+    fake.deliver(0, 1, 2);
+    await jest.advanceTimersByTimeAsync(10);
+    fake.deliver(0, 3);
+    await jest.advanceTimersByTimeAsync(600);
+    expect(seen.slice(0, 3)).toEqual([
+      ['p0-1', 'p0-2'],
+      ['p0-1', 'p0-2'],
+      ['p0-1', 'p0-2'],
+    ]);
+    expect(seen[3]).toEqual(['p0-3']);
+    await jest.advanceTimersByTimeAsync(500);
+    expect(fake.commits.flat()).toContainEqual({ partition: 0, offset: 4n });
+    expect(fake.commits.flat().every((c) => c.offset !== 2n && c.offset !== 3n)).toBe(true);
+    await consumer.stop();
+  });
+
+  // A busy member never holds the group: the partition moves while its batch runs; the batch
+  // sees it (the sequencer then abandons) and is not committed, and what was queued is dropped.
+  it('marks a running batch of a revoked partition stale, never commits it and drops its queue', async () => {
+    let release!: () => void;
+    const stale: boolean[] = [];
+    const batches: string[][] = [];
+    const { consumer, fake } = await started(async (b) => {
+      batches.push(ids(b));
+      if (b.partition === 1) await new Promise<void>((r) => (release = r));
+      stale.push(b.isStale());
+    });
+    fake.deliver(1, 7);
+    await jest.advanceTimersByTimeAsync(10);
+    fake.deliver(1, 8);
+    fake.reassign([0]);
+    release();
+    await jest.advanceTimersByTimeAsync(600);
+    expect(batches).toEqual([['p1-7']]);
+    expect(stale).toEqual([true]);
+    expect(fake.commits.flat().filter((c) => c.partition === 1)).toEqual([]);
+    await consumer.stop();
+  });
+
+  it('on stop lets the batch in progress finish, commits it, then leaves the group', async () => {
+    let release!: () => void;
+    const { consumer, fake } = await started(
+      (b) => new Promise<void>((r) => (release = () => r(void ids(b)))),
+    );
+    fake.deliver(0, 41);
+    await jest.advanceTimersByTimeAsync(10);
+    const stopping = consumer.stop();
+    expect(fake.stream.paused).toBe(true);
+    expect(fake.closed).toBe(false);
+    release();
+    await stopping;
+    expect(fake.commits).toEqual([[{ partition: 0, offset: 42n }]]);
+    expect(fake.closed).toBe(true);
+  });
+});
