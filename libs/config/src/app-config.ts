@@ -128,12 +128,13 @@ export class AppConfig {
   @IsIn(['consumer', 'classic'])
   KAFKA_GROUP_PROTOCOL: 'consumer' | 'classic' = 'consumer';
   /**
-   * With @platformatic/kafka: join each group as a static member named after INSTANCE_ID, so
-   * an instance that restarts under the same name (a container restart in its pod) takes its
-   * partitions back at once instead of after the session timeout. '0' turns it off.
+   * With @platformatic/kafka: '1' joins each group as a static member named after INSTANCE_ID.
+   * Off by default: in a KIP-848 group a crashed static member keeps its name until its session
+   * expires, so its restart is refused (UNRELEASED_INSTANCE_ID) and gains nothing
+   * (libs/messaging/README.md).
    */
   @IsIn(['0', '1'])
-  KAFKA_STATIC_MEMBERSHIP: '0' | '1' = '1';
+  KAFKA_STATIC_MEMBERSHIP: '0' | '1' = '0';
 
   /**
    * How long the broker may hold a consumer's fetch when it has nothing new. A record that
@@ -143,7 +144,7 @@ export class AppConfig {
   @IsInt()
   @Min(10)
   @Max(10_000)
-  KAFKA_FETCH_MAX_WAIT_MS = 50;
+  KAFKA_FETCH_MAX_WAIT_MS = 500;
 
   @Matches(/^postgres(ql)?:\/\//)
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/im';

@@ -36,9 +36,11 @@ class PlatformaticSender implements RecordSender {
       idempotent: true,
       acks: ProduceAcks.ALL,
       partitioner: compatibilityPartitioner,
-      // About ten seconds of steps of at most 1 s: a broker restart passes inside them, and an
-      // outage longer than that reaches the caller (a send is answered `unavailable`).
-      retries: 15,
+      // About a minute of steps of at most 1 s, as the kafkajs producer kept trying: a broker
+      // restart (12–14 s after a kill -9 here) passes inside them, so a send waits and is acked
+      // instead of being refused and resent on the client's backoff. With 15 (about 10 s) the
+      // chaos suite had one send wait 89 s for its ack.
+      retries: 60,
       retryDelay,
     });
     // Fails now, not at the first send, when the brokers cannot be reached.
