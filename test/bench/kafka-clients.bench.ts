@@ -11,8 +11,6 @@
  *   node -r tsconfig-paths/register dist/test/bench/kafka-clients.bench.js [--runs 2] [--count 50000] [--hop 1000]
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import {
   Admin,
@@ -22,7 +20,7 @@ import {
   stringDeserializers,
   stringSerializers,
 } from '@platformatic/kafka';
-import { ROOT } from '../../docker/local/stack';
+import { printTable, runBench, writeBenchResults } from './bench-output';
 import { kafkajsBulk, measured, type Measured } from './kafka-ceilings';
 import { pct, round } from './process-stats';
 
@@ -240,28 +238,13 @@ async function main() {
     ['hop p50 ms', 'hopP50Ms'],
     ['hop p99 ms', 'hopP99Ms'],
   ];
-  process.stdout.write(`\n ${'client'.padEnd(28)}${cols.map(([h]) => h.padStart(15)).join('')}\n`);
-  for (const r of results)
-    process.stdout.write(
-      ` ${r.client.padEnd(28)}${cols.map(([, k]) => String(r[k]).padStart(15)).join('')}\n`,
-    );
-  const dir = join(ROOT, '.local', 'bench');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'kafka-clients.json');
-  writeFileSync(
-    file,
-    JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2),
+  printTable(
+    ['client', ...cols.map(([h]) => h)],
+    results.map((r) => [r.client, ...cols.map(([, k]) => r[k])]),
+    28,
+    15,
   );
-  process.stdout.write(` result: ${file}\n`);
+  process.stdout.write(` result: ${writeBenchResults('kafka-clients', results)}\n`);
 }
 
-if (require.main === module)
-  main().then(
-    () => process.exit(0),
-    (error) => {
-      process.stderr.write(
-        `[kafka-clients] failed: ${error instanceof Error ? error.stack : String(error)}\n`,
-      );
-      process.exit(1);
-    },
-  );
+if (require.main === module) runBench('kafka-clients', main);

@@ -7,8 +7,6 @@
  *
  *   node -r tsconfig-paths/register dist/test/bench/messaging-hop.bench.js [--runs 2] [--events 1500]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { AppConfig } from '@im/config';
 import {
@@ -18,7 +16,7 @@ import {
   type InboundMessage,
   type KafkaClientName,
 } from '@im/messaging';
-import { ROOT } from '../../docker/local/stack';
+import { printTable, runBench, writeBenchResults } from './bench-output';
 import { measured } from './kafka-ceilings';
 import { pct, round } from './process-stats';
 
@@ -96,38 +94,20 @@ async function main() {
       process.stdout.write(`[messaging-hop] run ${run}/${RUNS}: ${client} ...\n`);
       results.push(await hop(client));
     }
-  process.stdout.write(
-    `\n ${'client'.padEnd(14)}${['publish p50', 'p99', 'handled p50', 'p99', 'CPU ms/1k'].map((h) => h.padStart(13)).join('')}\n`,
+  printTable(
+    ['client', 'publish p50', 'p99', 'handled p50', 'p99', 'CPU ms/1k'],
+    results.map((r) => [
+      r.client,
+      r.publishP50Ms,
+      r.publishP99Ms,
+      r.handledP50Ms,
+      r.handledP99Ms,
+      r.cpuMsPer1000,
+    ]),
+    14,
+    13,
   );
-  for (const r of results)
-    process.stdout.write(
-      ` ${r.client.padEnd(14)}${[
-        r.publishP50Ms,
-        r.publishP99Ms,
-        r.handledP50Ms,
-        r.handledP99Ms,
-        r.cpuMsPer1000,
-      ]
-        .map((v) => String(v).padStart(13))
-        .join('')}\n`,
-    );
-  const dir = join(ROOT, '.local', 'bench');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'messaging-hop.json');
-  writeFileSync(
-    file,
-    JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2),
-  );
-  process.stdout.write(` result: ${file}\n`);
+  process.stdout.write(` result: ${writeBenchResults('messaging-hop', results)}\n`);
 }
 
-if (require.main === module)
-  main().then(
-    () => process.exit(0),
-    (error) => {
-      process.stderr.write(
-        `[messaging-hop] failed: ${error instanceof Error ? error.stack : String(error)}\n`,
-      );
-      process.exit(1);
-    },
-  );
+if (require.main === module) runBench('messaging-hop', main);

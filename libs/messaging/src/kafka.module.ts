@@ -3,6 +3,7 @@ import { AppConfig } from '@im/config';
 import { BatchProducer } from './batch-producer';
 import { createKafkaClient } from './create-kafka-client';
 import type { KafkaClient } from './kafka-client';
+import { retryUntil } from './retry-until';
 
 export const KAFKA = Symbol('KAFKA');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
@@ -26,18 +27,15 @@ class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   /** Retries for a while: replicas start together, and the broker may still be starting. */
   async onModuleInit() {
-    const deadline = Date.now() + 120_000;
-    for (let attempt = 1; ; attempt++) {
-      try {
+    await retryUntil(
+      Date.now() + 120_000,
+      async () => {
         await this.kafka.ensureTopics();
         await this.producer.connect();
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        new Logger('kafka').warn(`Kafka not ready (attempt ${attempt}): ${String(error)}; retrying`);
-        await new Promise((r) => setTimeout(r, Math.min(5000, 500 * attempt)));
-      }
-    }
+      },
+      (error, attempt) =>
+        new Logger('kafka').warn(`Kafka not ready (attempt ${attempt}): ${String(error)}; retrying`),
+    );
   }
 
   // Runs after consumers stopped (they stop in beforeApplicationShutdown), so the

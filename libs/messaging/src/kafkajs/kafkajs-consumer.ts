@@ -6,6 +6,7 @@ import { ConsumerWatchdog } from '../consumer-watchdog';
 import { TopicEvents, TopicName } from '../events';
 import { BatchConsumer, BatchConsumerOptions, groupFor, topicFor } from '../kafka-client';
 import { consumerLag } from '../consumer-lag';
+import { retryUntil } from '../retry-until';
 
 const COMMIT_INTERVAL_MS = 500;
 const HEARTBEAT_INTERVAL_MS = 1000;
@@ -119,17 +120,15 @@ export class KafkajsConsumer<T extends TopicName> implements BatchConsumer {
    * by another service and have no leader yet, or the broker may be restarting.
    */
   async start(deadline = Date.now() + 120_000): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.startOnce();
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
+    await retryUntil(
+      deadline,
+      () => this.startOnce(),
+      async (error, attempt) => {
         this.logger.warn(`could not start consuming (attempt ${attempt}): ${String(error)}; retrying`);
         await this.consumer.disconnect().catch(() => undefined);
         this.consumer = this.create();
-        await new Promise((r) => setTimeout(r, Math.min(5000, 500 * attempt)));
-      }
-    }
+      },
+    );
   }
 
   private async startOnce(): Promise<void> {

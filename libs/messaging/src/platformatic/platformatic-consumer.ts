@@ -15,6 +15,7 @@ import { ConsumerWatchdog } from '../consumer-watchdog';
 import { consumerLag } from '../consumer-lag';
 import type { TopicEvents, TopicName } from '../events';
 import { type BatchConsumer, type BatchConsumerOptions, groupFor, topicFor } from '../kafka-client';
+import { retryUntil } from '../retry-until';
 import { PartitionLanes } from './partition-lanes';
 import { type PlatformaticConnection, retryDelay } from './platformatic-connection';
 
@@ -105,16 +106,14 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
    * by another service and have no leader yet, or the broker may be restarting.
    */
   async start(deadline = Date.now() + 120_000): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.startOnce();
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
+    await retryUntil(
+      deadline,
+      () => this.startOnce(),
+      async (error, attempt) => {
         this.logger.warn(`could not start consuming (attempt ${attempt}): ${String(error)}; retrying`);
         await this.consumer?.close(true).catch(() => undefined);
-        await new Promise((r) => setTimeout(r, Math.min(5000, 500 * attempt)));
-      }
-    }
+      },
+    );
   }
 
   private async startOnce(): Promise<void> {
