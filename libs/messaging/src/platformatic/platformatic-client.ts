@@ -2,6 +2,7 @@ import {
   Admin,
   compatibilityPartitioner,
   Consumer,
+  findErrorBy,
   Producer,
   ProduceAcks,
   stringSerializers,
@@ -98,9 +99,9 @@ export class PlatformaticClient implements KafkaClient {
             replicas: t.replicationFactor,
             configs: t.configs,
           })
-          // Another service created it meanwhile.
-          .catch(async (error: unknown) => {
-            if (!(await admin.listTopics()).includes(t.topic)) throw error;
+          // Another service created it meanwhile (every instance creates what it misses at start).
+          .catch((error: unknown) => {
+            if (!(error instanceof Error && findErrorBy(error, 'apiId', 'TOPIC_ALREADY_EXISTS'))) throw error;
           });
     } finally {
       await admin.close();
