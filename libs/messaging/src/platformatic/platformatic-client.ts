@@ -16,7 +16,6 @@ import type {
   OutgoingRecord,
   RecordSender,
 } from '../kafka-client';
-import { ProducerNotConnectedError } from '../kafka-outage';
 import { topicSpecs } from '../topic-admin';
 import { PlatformaticConsumer } from './platformatic-consumer';
 import { type PlatformaticConnection, platformaticConnection, retryDelay } from './platformatic-connection';
@@ -26,13 +25,12 @@ import { type PlatformaticConnection, platformaticConnection, retryDelay } from 
  * maps to the same partition whichever client produced it.
  */
 class PlatformaticSender implements RecordSender {
-  private producer?: Producer<string, string, string, string>;
+  private readonly producer: Producer<string, string, string, string>;
 
-  constructor(private readonly connection: PlatformaticConnection) {}
-
-  async connect(): Promise<void> {
+  constructor(connection: PlatformaticConnection) {
+    // Connects on first use; one producer however often connect() is tried.
     this.producer = new Producer<string, string, string, string>({
-      ...this.connection,
+      ...connection,
       serializers: stringSerializers,
       idempotent: true,
       acks: ProduceAcks.ALL,
@@ -44,23 +42,25 @@ class PlatformaticSender implements RecordSender {
       retries: 60,
       retryDelay,
     });
-    // Fails now, not at the first send, when the brokers cannot be reached.
+  }
+
+  /** Fails now, not at the first send, when the brokers cannot be reached. */
+  async connect(): Promise<void> {
     await this.producer.metadata({ topics: [] });
   }
 
   async send(records: readonly OutgoingRecord[]): Promise<void> {
-    if (!this.producer) throw new ProducerNotConnectedError();
     await this.producer.send({
       messages: records.map((r) => ({ topic: r.topic, key: r.key, value: r.value })),
     });
   }
 
   async disconnect(): Promise<void> {
-    await this.producer?.close();
+    await this.producer.close();
   }
 }
 
-/** @platformatic/kafka: KIP-848 groups, static membership, pure JavaScript. */
+/** @platformatic/kafka: KIP-848 groups (or classic ones), pure JavaScript. */
 export class PlatformaticClient implements KafkaClient {
   readonly name = 'platformatic' as const;
   private readonly connection: PlatformaticConnection;

@@ -27,7 +27,13 @@ class FakeConsumer extends EventEmitter {
   readonly stream = new FakeStream();
   readonly commits: { partition: number; offset: bigint }[][] = [];
   closed = false;
+  /** consume() calls still to refuse (the broker unreachable). */
+  refuse = 0;
   async consume() {
+    if (this.refuse > 0) {
+      this.refuse--;
+      throw new Error('broker unreachable');
+    }
     return this.stream;
   }
   async commit({ offsets }: { offsets: { partition: number; offset: bigint }[] }) {
@@ -35,6 +41,10 @@ class FakeConsumer extends EventEmitter {
   }
   async close() {
     this.closed = true;
+  }
+  /** The partitions' ends, for the watchdog: nothing waits to be fetched. */
+  async listOffsets() {
+    return new Map([[TOPIC, [0n, 0n]]]);
   }
   /** Fetched records arrive. */
   deliver(partition: number, ...offsets: number[]) {
@@ -67,15 +77,20 @@ type Batch = ConsumedBatch<'sequenced'>;
 const ids = (b: Batch) => b.events.map((e) => e.messageId);
 
 async function started(handle: (batch: Batch) => Promise<void>) {
-  const fake = new FakeConsumer();
+  const fakes: FakeConsumer[] = [];
   const consumer = new PlatformaticConsumer(
     connection,
     config,
     { service: 'storage', topic: 'sequenced', handle: async (b) => handle(b) },
-    () => fake as unknown as StringConsumer,
+    () => {
+      const next = new FakeConsumer();
+      next.refuse = fakes.at(-1)?.refuse ?? 0; // the broker's state carries over
+      fakes.push(next);
+      return next as unknown as StringConsumer;
+    },
   );
   await consumer.start();
-  return { consumer, fake };
+  return { consumer, fake: fakes[0], fakes };
 }
 
 describe('PlatformaticConsumer', () => {
@@ -161,5 +176,23 @@ describe('PlatformaticConsumer', () => {
     await stopping;
     expect(fake.commits).toEqual([[{ partition: 0, offset: 42n }]]);
     expect(fake.closed).toBe(true);
+  });
+
+  // A restart that failed (the broker away for longer than its start deadline) left the
+  // consumer not running; the retry scheduled for it must still happen.
+  it('tries a failed restart again until the consumer runs', async () => {
+    const handled: string[][] = [];
+    const { consumer, fakes } = await started(async (b) => void handled.push(ids(b)));
+    fakes[0].refuse = 1_000; // every consume() refused from now on
+    fakes[0].stream.emit('error', new Error('stream broke'));
+    await jest.advanceTimersByTimeAsync(130_000); // past the restart's 120 s start deadline
+    expect(consumer.isRunning()).toBe(false);
+    fakes.at(-1)!.refuse = 0; // the broker is back
+    await jest.advanceTimersByTimeAsync(130_000);
+    expect(consumer.isRunning()).toBe(true);
+    fakes.at(-1)!.deliver(0, 3);
+    await jest.advanceTimersByTimeAsync(10);
+    expect(handled).toEqual([['p0-3']]);
+    await consumer.stop();
   });
 });

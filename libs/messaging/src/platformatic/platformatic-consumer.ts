@@ -51,6 +51,8 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
   /** Partitions whose lane is being drained, with the drain's promise. */
   private readonly draining = new Map<number, Promise<void>>();
   private running = false;
+  /** stop() was called: nothing restarts the consumer any more. */
+  private stopped = false;
   private restarting = false;
   private commitTimer?: NodeJS.Timeout;
   private committing?: Promise<void>;
@@ -250,7 +252,8 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
   }
 
   private async restart(stuck: StringConsumer, why: string): Promise<void> {
-    if (!this.running || stuck !== this.consumer || this.restarting) return;
+    // Not `running`: a restart that failed left it false, and must be tried again.
+    if (this.stopped || stuck !== this.consumer || this.restarting) return;
     this.restarting = true;
     this.logger.warn(`restarting the consumer ${why}`);
     try {
@@ -283,6 +286,7 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.commitTimer);
     clearInterval(this.watchdogTimer);
     this.commitTimer = this.watchdogTimer = undefined;
