@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ConversationsRepository } from '@im/database';
-import { createRedis, GatewayBus, GatewayEnvelope, MembershipService } from '@im/realtime';
+import { createRedis, GatewayBus, GatewayEnvelope, MembershipMemo, MembershipService } from '@im/realtime';
 
 /**
  * Regression (chaos short profile in CI): the end-to-end stack and the chaos stack shared one
@@ -23,11 +23,13 @@ describe('Redis namespaces (real Redis)', () => {
     await Promise.all(clients.map((c) => c.quit()));
   });
 
-  /** A deployment's membership, over a database that knows these members. */
+  /** A deployment's membership, over a database that knows these members (Redis only: no memo is trusted). */
   const membership = (redis: Redis, members: Record<string, string[]>) =>
-    new MembershipService(redis, {
-      memberIds: async (id: string) => members[id] ?? [],
-    } as unknown as ConversationsRepository);
+    new MembershipService(
+      redis,
+      { memberIds: async (id: string) => members[id] ?? [] } as unknown as ConversationsRepository,
+      new MembershipMemo({ maxConversations: 10, ttlMs: 60_000 }),
+    );
 
   it("keeps one deployment's membership cache out of another's", async () => {
     const conversationId = randomUUID();

@@ -3,22 +3,30 @@ import { ConfigModule } from '@im/config';
 import { DatabaseModule } from '@im/database';
 import { HealthModule } from '@im/health';
 import { KafkaModule } from '@im/messaging';
-import { MembershipService, RedisModule } from '@im/realtime';
+import { MembershipModule, RedisModule } from '@im/realtime';
 import { CatchUpWorker } from './catch-up/catch-up.worker';
 import { DeliveryConsumers } from './consumers';
 import { DeviceRouter } from './fan-out/device-router';
 import { FanOutUseCase } from './fan-out/fan-out.usecase';
-import { PendingPushStore } from './repush/pending-push.store';
+import { DeliveredCursorStore } from './repush/delivered-cursor.store';
+import { PendingPushes } from './repush/pending-pushes';
 import { RepushWorker } from './repush/repush.worker';
 import { DeviceSignalsUseCase } from './signals/device-signals.usecase';
 import { SignalBacklog } from './signals/signal-backlog';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule, RedisModule, KafkaModule.forService('delivery'), HealthModule],
+  imports: [
+    ConfigModule,
+    DatabaseModule,
+    RedisModule,
+    MembershipModule,
+    KafkaModule.forService('delivery'),
+    HealthModule,
+  ],
   providers: [
-    MembershipService,
     DeviceRouter,
-    PendingPushStore,
+    PendingPushes,
+    DeliveredCursorStore,
     FanOutUseCase,
     DeviceSignalsUseCase,
     SignalBacklog,

@@ -3,7 +3,7 @@ import { ConfigModule } from '@im/config';
 import { DatabaseModule } from '@im/database';
 import { HealthModule } from '@im/health';
 import { KafkaModule } from '@im/messaging';
-import { MembershipService, RedisModule } from '@im/realtime';
+import { MembershipModule, RedisModule } from '@im/realtime';
 import { AdminGuard } from './admin/admin.guard';
 import { BroadcastService } from './admin/broadcast.service';
 import { BroadcastsController } from './admin/broadcasts.controller';
@@ -20,12 +20,11 @@ import { AcceptMessageUseCase } from './messaging/accept-message.usecase';
 import { QueriesService } from './queries/queries.service';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule, RedisModule, KafkaModule.forService('gateway'), HealthModule],
+  imports: [ConfigModule, DatabaseModule, RedisModule, MembershipModule, KafkaModule.forService('gateway'), HealthModule],
   controllers: [UsersController, ConversationsController, BroadcastsController, DemoController],
   providers: [
     TokenService,
     AdminGuard,
-    MembershipService,
     ConnectionRegistry,
     AcceptMessageUseCase,
     QueriesService,
