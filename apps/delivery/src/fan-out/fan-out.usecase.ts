@@ -4,7 +4,7 @@ import { metrics, stageLatency } from '@im/metrics';
 import { isRejected, PersistedMessage, TopicEvents } from '@im/messaging';
 import { messageFrame, ServerFrame } from '@im/protocol';
 import { GatewayEnvelope, MembershipService } from '@im/realtime';
-import { PendingPushStore } from '../repush/pending-push.store';
+import { PendingPushes } from '../repush/pending-pushes';
 import { coverSeq, PendingPush, repushDelay } from '../repush/repush-schedule';
 import { DeviceRouter, DeviceTarget } from './device-router';
 
@@ -20,7 +20,7 @@ export class FanOutUseCase {
   constructor(
     private readonly membership: MembershipService,
     private readonly router: DeviceRouter,
-    private readonly pending: PendingPushStore,
+    private readonly pending: PendingPushes,
     private readonly config: AppConfig,
   ) {}
 
@@ -60,7 +60,7 @@ export class FanOutUseCase {
     }
 
     const conversations = [...new Set(fresh.map((m) => m.conversationId))];
-    const membersOf = new Map<string, string[]>();
+    const membersOf = new Map<string, readonly string[]>();
     await Promise.all(conversations.map(async (c) => membersOf.set(c, await this.membership.members(c))));
     const devices = await this.router.onlineDevices([...membersOf.values()].flat());
     const devicesOf = new Map<string, DeviceTarget[]>();
@@ -101,6 +101,6 @@ export class FanOutUseCase {
     const now = Date.now();
     for (const m of fresh) stageLatency.observe({ stage: 'pushed' }, (now - m.storedAt) / 1000);
     const dueAt = Date.now() + repushDelay(0, this.config.REPUSH_INITIAL_MS, this.config.REPUSH_MAX_MS);
-    await this.pending.schedule([...latest.values()].map((push) => ({ push, dueAt })));
+    for (const push of latest.values()) this.pending.add(push, dueAt);
   }
 }

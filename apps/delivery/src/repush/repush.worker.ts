@@ -7,7 +7,8 @@ import { MembershipService } from '@im/realtime';
 import { PeriodicRounds } from '../periodic-rounds';
 import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
 import { SignalBacklog } from '../signals/signal-backlog';
-import { PendingPushStore } from './pending-push.store';
+import { DeliveredCursorStore } from './delivered-cursor.store';
+import { PendingPushes } from './pending-pushes';
 import { PendingPush, repushDelay } from './repush-schedule';
 
 const repushes = metrics.counter(
@@ -33,7 +34,8 @@ export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private lastRoundAt = Date.now();
 
   constructor(
-    private readonly pending: PendingPushStore,
+    private readonly pending: PendingPushes,
+    private readonly deliveredCursors: DeliveredCursorStore,
     private readonly router: DeviceRouter,
     private readonly messages: MessagesRepository,
     private readonly membership: MembershipService,
@@ -57,9 +59,20 @@ export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationSh
       return 0;
     }
     this.lastRoundAt = now;
-    const due = await this.pending.claimDue(now, BATCH);
+    const due = this.pending.takeDue(now, BATCH);
     if (due.length === 0) return 0;
-    const cursors = await this.pending.deliveredCursors(due);
+    try {
+      return await this.repush(due, now);
+    } catch (error) {
+      // They left memory when taken: a failed round (Redis or PostgreSQL away) keeps them due.
+      for (const push of due) this.pending.add(push, now + this.config.REPUSH_INITIAL_MS);
+      throw error;
+    }
+  }
+
+  private async repush(due: PendingPush[], now: number): Promise<number> {
+    // Acks another delivery instance handled are only in Redis.
+    const cursors = await this.deliveredCursors.deliveredCursors(due);
     const owed = due
       .map((push, i) => ({ push, cursor: cursors[i] }))
       .filter(({ push, cursor }) => cursor < push.seq);
@@ -89,7 +102,7 @@ export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationSh
       again.push({ push: next, dueAt: now + delay });
     }
     await this.router.send(items);
-    await this.pending.schedule(again);
+    for (const { push, dueAt } of again) this.pending.add(push, dueAt);
     repushes.inc({}, items.length);
     return items.length;
   }

@@ -4,7 +4,8 @@ import { DeviceSignal } from '@im/messaging';
 import { ServerFrame } from '@im/protocol';
 import { MembershipService } from '@im/realtime';
 import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
-import { PendingPushStore } from '../repush/pending-push.store';
+import { DeliveredCursorStore } from '../repush/delivered-cursor.store';
+import { PendingPushes } from '../repush/pending-pushes';
 import { Notice, planReceipt } from './receipt-plan';
 import { SignalBacklog } from './signal-backlog';
 
@@ -22,7 +23,8 @@ export class DeviceSignalsUseCase {
     private readonly cursors: CursorsRepository,
     private readonly membership: MembershipService,
     private readonly router: DeviceRouter,
-    private readonly pending: PendingPushStore,
+    private readonly deliveredCursors: DeliveredCursorStore,
+    private readonly pending: PendingPushes,
     private readonly backlog: SignalBacklog,
   ) {}
 
@@ -30,8 +32,9 @@ export class DeviceSignalsUseCase {
   async execute(signals: DeviceSignal[], from?: { partition: number; lag: number }): Promise<void> {
     if (from) this.backlog.observe(from.partition, from.lag, Date.now());
     const { acks, reads, typings } = coalesce(signals);
-    // Re-push stops first: it reads these Redis cursors.
-    await this.pending.raiseDeliveredCursors(acks);
+    // Re-push stops first: this instance's entries at once, other instances' through Redis.
+    this.pending.acknowledge(acks);
+    await this.deliveredCursors.raiseDeliveredCursors(acks);
     // One after the other: both lock the same member rows, and in parallel they could deadlock.
     const delivered = await this.cursors.advanceDeliveredMany(acks);
     const read = await this.cursors.advanceReadMany(reads);
