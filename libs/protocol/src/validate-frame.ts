@@ -3,6 +3,7 @@ import { validateSync, ValidationError } from 'class-validator';
 import { CLIENT_FRAME_CLASSES, ClientFrame, ClientFrameType } from './client-frames';
 import { ENTITY_ID_PATTERN } from './identifiers';
 import { ProtocolError } from './errors';
+import { acceptHotFrame } from './hot-frames';
 
 const MAX_NESTING = 32;
 
@@ -78,17 +79,31 @@ export function parseClientFrame(text: string, maxBodyBytes: number): FrameParse
       error: new ProtocolError('bad_request', `unknown frame type ${JSON.stringify(type)}`),
     };
   }
-  const cls = CLIENT_FRAME_CLASSES[type as ClientFrameType];
+  let frame = acceptHotFrame(object);
+  if (!frame) {
+    const checked = validateWithClasses(type as ClientFrameType, object);
+    if (!checked.ok) return { ok: false, ref, error: checked.error };
+    frame = checked.frame;
+  }
+
+  const extra = checkFrameRules(frame, maxBodyBytes);
+  if (extra) return { ok: false, ref, error: extra };
+  return { ok: true, frame };
+}
+
+/** The frame's class decides: class-transformer builds it, class-validator checks every field. */
+export function validateWithClasses(
+  type: ClientFrameType,
+  object: Record<string, unknown>,
+): { ok: true; frame: ClientFrame } | { ok: false; error: ProtocolError } {
+  const cls = CLIENT_FRAME_CLASSES[type];
   const frame = plainToInstance(cls as new () => ClientFrame, object);
   const errors = validateSync(frame, {
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
   });
-  if (errors.length > 0) return { ok: false, ref, error: new ProtocolError('bad_request', describe(errors)) };
-
-  const extra = checkFrameRules(frame, maxBodyBytes);
-  if (extra) return { ok: false, ref, error: extra };
+  if (errors.length > 0) return { ok: false, error: new ProtocolError('bad_request', describe(errors)) };
   return { ok: true, frame };
 }
 
@@ -121,12 +136,29 @@ export function findUnstorableString(value: unknown, depth = 0): string | undefi
   return undefined;
 }
 
+/** Whether any object in `value` has an own key `key`; iterative, depth was bounded before. */
+function hasKeyNamed(value: unknown, key: string): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item !== 'object' || item === null) continue;
+    if (!Array.isArray(item) && Object.hasOwn(item, key)) return true;
+    for (const child of Object.values(item)) stack.push(child);
+  }
+  return false;
+}
+
 function checkFrameRules(frame: ClientFrame, maxBodyBytes: number): ProtocolError | undefined {
   switch (frame.type) {
     case 'send': {
       const size = Buffer.byteLength(JSON.stringify(frame.body));
       if (size > maxBodyBytes)
         return new ProtocolError('too_large', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
+      if (hasKeyNamed(frame.body, '__proto__'))
+        return new ProtocolError(
+          'bad_request',
+          'body must not contain the key __proto__ (clients that copy it would change an object\'s prototype)',
+        );
       const unstorable = findUnstorableString(frame.body);
       if (unstorable !== undefined)
         return new ProtocolError('bad_request', `body contains ${unstorable}, which cannot be stored`);
