@@ -3,7 +3,13 @@ import { parseClientFrame, validateWithClasses } from './validate-frame';
 import type { ClientFrameType } from './client-frames';
 
 const BASES: Record<string, Record<string, unknown>> = {
-  send: { type: 'send', clientMsgId: 'm-1', conversationId: 'c:1', contentType: 'text', body: { text: 'hi' } },
+  send: {
+    type: 'send',
+    clientMsgId: 'm-1',
+    conversationId: 'c:1',
+    contentType: 'text',
+    body: { text: 'hi' },
+  },
   deliver_ack: { type: 'deliver_ack', conversationId: 'c.1', seq: 3 },
   read: { type: 'read', conversationId: 'c_1', seq: 0 },
   typing: { type: 'typing', conversationId: 'c-1' },
@@ -11,11 +17,41 @@ const BASES: Record<string, Record<string, unknown>> = {
 };
 
 const VALUES: unknown[] = [
-  0, -1, 1, 1.5, 2 ** 53, Number.MAX_SAFE_INTEGER, '', 'a', 'a'.repeat(64), 'a'.repeat(65), 'bad id!',
-  'c:1', 'm_1', 'text', 'image', 'file', 'custom', 'video', true, false, {}, [], [1], { a: 1 }, '3',
+  0,
+  -1,
+  1,
+  1.5,
+  2 ** 53,
+  Number.MAX_SAFE_INTEGER,
+  '',
+  'a',
+  'a'.repeat(64),
+  'a'.repeat(65),
+  'bad id!',
+  'c:1',
+  'm_1',
+  'text',
+  'image',
+  'file',
+  'custom',
+  'video',
+  true,
+  false,
+  {},
+  [],
+  [1],
+  { a: 1 },
+  '3',
 ];
 
-const BODIES = ['{}', '{"text":""}', '{"text":"hi","n":[1,{"a":null}]}', '[]', '"text"', '{"text":{"deep":[[[]]]}}'];
+const BODIES = [
+  '{}',
+  '{"text":""}',
+  '{"text":"hi","n":[1,{"a":null}]}',
+  '[]',
+  '"text"',
+  '{"text":{"deep":[[[]]]}}',
+];
 
 /** Valid frames, each field removed or replaced by every value above, extra fields, odd bodies. */
 function corpus(): Record<string, unknown>[] {
@@ -24,13 +60,16 @@ function corpus(): Record<string, unknown>[] {
     frames.push(base, { ...base, extra: 1 }, { ...base, reqId: 'r1' });
     for (const key of Object.keys(base)) {
       if (key === 'type') continue;
-      const { [key]: _removed, ...without } = base;
+      const without = { ...base };
+      delete without[key];
       frames.push(without);
       for (const value of VALUES) frames.push({ ...base, [key]: value });
     }
     if (base.type === 'send')
       for (const body of BODIES)
-        frames.push(JSON.parse(`${JSON.stringify({ ...base, body: 0 }).replace('"body":0', `"body":${body}`)}`));
+        frames.push(
+          JSON.parse(`${JSON.stringify({ ...base, body: 0 }).replace('"body":0', `"body":${body}`)}`),
+        );
   }
   return frames.map((f) => JSON.parse(JSON.stringify(f)) as Record<string, unknown>);
 }
@@ -65,7 +104,11 @@ describe('acceptHotFrame', () => {
         `{"type":"send","clientMsgId":"m1","conversationId":"c1","contentType":"custom","body":${body}}`,
         65_536,
       );
-    for (const body of ['{"toString":1,"valueOf":[2]}', '{"a":{"constructor":{"name":"x"}}}', '{"prototype":3}']) {
+    for (const body of [
+      '{"toString":1,"valueOf":[2]}',
+      '{"a":{"constructor":{"name":"x"}}}',
+      '{"prototype":3}',
+    ]) {
       const parsed = send(body);
       expect(parsed.ok && JSON.stringify(parsed.frame.type === 'send' && parsed.frame.body)).toBe(body);
     }
@@ -73,4 +116,3 @@ describe('acceptHotFrame', () => {
       expect(send(body)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
   });
 });
-
