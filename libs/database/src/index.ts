@@ -2,6 +2,7 @@ export { DatabaseModule, DatabaseHealth } from './database.module';
 export { DatabaseUnavailableError, isDatabaseOutage } from './database-outage';
 export { createDataSource, ensureDatabase, migrate, MIGRATIONS } from './data-source';
 export { MESSAGE_COLUMNS, toMessageView } from './rows';
+export { namedStatement } from './named-statement';
 export type { MessageRow } from './rows';
 export { UsersRepository } from './repositories/users.repository';
 export type { User } from './repositories/users.repository';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { MESSAGE_COLUMNS, MessageRow } from '@im/database';
+import { MESSAGE_COLUMNS, MessageRow, namedStatement } from '@im/database';
 import type { SequencedMessage } from '@im/messaging';
 
 export interface StoredOutcome {
@@ -9,6 +9,30 @@ export interface StoredOutcome {
   /** True when this call inserted it. */
   inserted: boolean;
 }
+
+/**
+ * Inserts the new rows and raises their conversations' last_seq in one round trip. An
+ * inserted row is never recalled, so `recalled` is not returned. `last_message_at` (indexed,
+ * for the catch-up's window of active conversations) moves only when it is 5 s old: a changed
+ * indexed column makes every update a non-HOT one, a new tuple plus an index entry, which was
+ * every update of every message before.
+ */
+const STORE_MESSAGES = `WITH ins AS (
+    INSERT INTO messages (conversation_id, seq, message_id, sender_id, client_msg_id, content_type, body, sent_at,
+                          accepted_at)
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
+                         $8::timestamptz[], $9::timestamptz[])
+    ON CONFLICT DO NOTHING
+    RETURNING conversation_id, seq, message_id, sender_id, client_msg_id, content_type, body, sent_at
+  ), raised AS (
+    UPDATE conversations c
+       SET last_seq = GREATEST(c.last_seq, t.seq),
+           last_message_at = CASE WHEN c.last_message_at > now() - interval '5 seconds'
+                                  THEN c.last_message_at ELSE now() END
+      FROM (SELECT conversation_id, max(seq) AS seq FROM ins GROUP BY conversation_id) t
+     WHERE c.id = t.conversation_id
+  )
+  SELECT * FROM ins`;
 
 /** The DataSource or a transaction's EntityManager: both run raw queries. */
 type Queryable = Pick<DataSource, 'query'>;
@@ -31,20 +55,8 @@ export class MessageStoreRepository {
 
   private async write(db: Queryable, messages: SequencedMessage[]): Promise<StoredOutcome[]> {
     // Insert the new rows and raise the conversations' last_seq in one round trip.
-    const inserted: MessageRow[] = await db.query(
-      `WITH ins AS (
-         INSERT INTO messages (conversation_id, seq, message_id, sender_id, client_msg_id, content_type, body, sent_at,
-                               accepted_at)
-         SELECT * FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
-                              $8::timestamptz[], $9::timestamptz[])
-         ON CONFLICT DO NOTHING
-         RETURNING ${MESSAGE_COLUMNS}
-       ), raised AS (
-         UPDATE conversations c SET last_seq = GREATEST(c.last_seq, t.seq), last_message_at = now()
-           FROM (SELECT conversation_id, max(seq) AS seq FROM ins GROUP BY conversation_id) t
-          WHERE c.id = t.conversation_id
-       )
-       SELECT * FROM ins`,
+    const inserted: Omit<MessageRow, 'recalled'>[] = await db.query(
+      namedStatement('store-messages', STORE_MESSAGES),
       [
         messages.map((m) => m.conversationId),
         messages.map((m) => m.seq),
@@ -94,7 +106,7 @@ export class MessageStoreRepository {
     return messages.map((m) => {
       const k = key(m.conversationId, m.senderId, m.clientMsgId);
       const fresh = insertedByKey.get(k);
-      if (fresh) return { row: fresh, inserted: Number(fresh.seq) === m.seq };
+      if (fresh) return { row: { ...fresh, recalled: false }, inserted: Number(fresh.seq) === m.seq };
       return { row: earlierByKey.get(k) ?? null, inserted: false };
     });
   }

@@ -167,7 +167,7 @@ export class ConversationsRepository {
          JOIN conversations c ON c.id = m.conversation_id
     LEFT JOIN messages l ON l.conversation_id = c.id AND l.seq = c.last_seq
         WHERE m.user_id = $1
-        ORDER BY c.last_message_at DESC NULLS LAST, c.created_at DESC, c.id`,
+        ORDER BY l.sent_at DESC NULLS LAST, c.created_at DESC, c.id`,
       [userId],
     );
     return rows.map((r) => ({
