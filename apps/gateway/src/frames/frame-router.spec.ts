@@ -31,7 +31,7 @@ describe('FrameRouter sends', () => {
       },
     } as unknown as AcceptMessageUseCase;
     const config = { MAX_BODY_BYTES: 64 * 1024, INSTANCE_ID: 'gw-test' } as AppConfig;
-    const limiter = { check: async () => true, recordRefusal: () => 'refused' } as unknown as MessageLimiter;
+    const limiter = { check: () => true, recordRefusal: () => 'refused' } as unknown as MessageLimiter;
     const router = new FrameRouter(config, accept, {} as QueriesService, {} as BatchProducer, limiter);
     const frames: ServerFrame[] = [];
     const socket = { OPEN: 1, readyState: 1, send: (text: string) => frames.push(JSON.parse(text)) };

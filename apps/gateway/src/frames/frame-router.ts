@@ -62,7 +62,7 @@ export class FrameRouter {
         return this.acceptInOrder(conn, frame);
       case 'typing':
         return this.run(conn, undefined, async () => {
-          await this.withinLimits(conn);
+          this.withinLimits(conn);
           await this.signal(conn, frame);
         });
       case 'deliver_ack':
@@ -113,7 +113,7 @@ export class FrameRouter {
         // A dependency call that never settles must not wedge this connection's sends for good.
         await withTimeout(
           (async () => {
-            await this.withinLimits(conn);
+            this.withinLimits(conn);
             await this.accept.check(command);
           })(),
           SEND_CHECK_TIMEOUT_MS,
@@ -166,8 +166,8 @@ export class FrameRouter {
   }
 
   /** Throws `rate_limited` over the limits (persistent abusers are closed by the caller). */
-  private async withinLimits(conn: ClientConnection): Promise<void> {
-    if (!(await this.limiter.check(conn)))
+  private withinLimits(conn: ClientConnection): void {
+    if (!this.limiter.check(conn))
       throw new ProtocolError('rate_limited', 'too many messages; slow down and retry later');
   }
 

@@ -1,10 +1,20 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '@im/config';
 import { metrics } from '@im/metrics';
 import { execAll, REDIS } from '@im/realtime';
 import { ClientConnection } from '../connections/client-connection';
 import { AbuseMeter, TokenBucket, userRateKey } from './rate-limit';
+import { UserRateLedger } from './user-rate-ledger';
+
+/** How often this gateway's per-user counts are added to Redis and the others' read back. */
+const FLUSH_MS = 100;
 
 const refused = metrics.counter(
   'im_gateway_rate_limited_total',
@@ -15,21 +25,35 @@ export type RefusalVerdict = 'refused' | 'abusive';
 
 /**
  * Message rate limits: per connection (in memory) and per user across every gateway (a
- * one-second window in Redis). Persistent abuse is reported so the connection is closed (4429).
+ * one-second window, decided in memory and reconciled through Redis off the send path; see
+ * UserRateLedger). Persistent abuse is reported so the connection is closed (4429).
  */
 @Injectable()
-export class MessageLimiter {
+export class MessageLimiter implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('limits');
   private readonly buckets = new WeakMap<ClientConnection, TokenBucket>();
   private readonly meters = new WeakMap<ClientConnection, AbuseMeter>();
 
+  private readonly users: UserRateLedger;
+  private flusher?: NodeJS.Timeout;
+
   constructor(
     private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
-  ) {}
+  ) {
+    this.users = new UserRateLedger(config.RATE_LIMIT_USER_PER_SEC);
+  }
+
+  onApplicationBootstrap(): void {
+    this.flusher = setInterval(() => void this.flush(), FLUSH_MS);
+  }
+
+  beforeApplicationShutdown(): void {
+    clearInterval(this.flusher);
+  }
 
   /** Whether one more message of this connection is within the limits (it takes a token). */
-  async check(conn: ClientConnection, now = Date.now()): Promise<boolean> {
+  check(conn: ClientConnection, now = Date.now()): boolean {
     let bucket = this.buckets.get(conn);
     if (!bucket) {
       const rate = this.config.RATE_LIMIT_CONNECTION_PER_SEC;
@@ -37,7 +61,7 @@ export class MessageLimiter {
       this.buckets.set(conn, bucket);
     }
     if (!bucket.take(now)) return this.over('connection');
-    if (!(await this.userWithinLimit(conn.userId, now))) return this.over('user');
+    if (!this.users.take(conn.userId, now)) return this.over('user');
     return true;
   }
 
@@ -51,15 +75,21 @@ export class MessageLimiter {
     return meter.record(now) ? 'abusive' : 'refused';
   }
 
-  private async userWithinLimit(userId: string, now: number): Promise<boolean> {
-    const key = userRateKey(userId, now);
+  /** Adds this gateway's new counts to Redis and learns the windows' totals, in one round trip. */
+  async flush(now = Date.now()): Promise<void> {
+    const { window, counts } = this.users.drain(now);
+    if (counts.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const c of counts) {
+      const key = userRateKey(c.userId, window * 1000);
+      pipeline.incrby(key, c.count).expire(key, 2);
+    }
     try {
-      const [count] = await execAll(this.redis.pipeline().incr(key).expire(key, 2));
-      return Number(count) <= this.config.RATE_LIMIT_USER_PER_SEC;
+      const replies = await execAll(pipeline);
+      counts.forEach((c, i) => this.users.reconcile(window, c.userId, Number(replies[i * 2])));
     } catch (error) {
-      // Without Redis the per-connection limit still holds; do not refuse honest traffic.
-      this.logger.warn(`user rate limit unavailable: ${String(error)}`);
-      return true;
+      // Without Redis each gateway still holds its own share of the limit; honest traffic passes.
+      this.logger.warn(`user rate limit not shared: ${String(error)}`);
     }
   }
 
