@@ -20,7 +20,14 @@ import { AcceptMessageUseCase } from './messaging/accept-message.usecase';
 import { QueriesService } from './queries/queries.service';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule, RedisModule, MembershipModule, KafkaModule.forService('gateway'), HealthModule],
+  imports: [
+    ConfigModule,
+    DatabaseModule,
+    RedisModule,
+    MembershipModule,
+    KafkaModule.forService('gateway'),
+    HealthModule,
+  ],
   controllers: [UsersController, ConversationsController, BroadcastsController, DemoController],
   providers: [
     TokenService,

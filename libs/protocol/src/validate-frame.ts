@@ -157,7 +157,7 @@ function checkFrameRules(frame: ClientFrame, maxBodyBytes: number): ProtocolErro
       if (hasKeyNamed(frame.body, '__proto__'))
         return new ProtocolError(
           'bad_request',
-          'body must not contain the key __proto__ (clients that copy it would change an object\'s prototype)',
+          "body must not contain the key __proto__ (clients that copy it would change an object's prototype)",
         );
       const unstorable = findUnstorableString(frame.body);
       if (unstorable !== undefined)
