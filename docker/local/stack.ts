@@ -29,6 +29,8 @@ export interface StackOptions {
   echo?: boolean;
   /** Flags for each service's node (e.g. `--cpu-prof`, which NODE_OPTIONS may not carry). */
   nodeArgs?: string[];
+  /** Flags for one service's instances only (e.g. `--inspect` on the gateway). */
+  nodeArgsOf?: Partial<Record<ServiceName, string[]>>;
 }
 
 export interface ServiceInstance {
@@ -84,7 +86,13 @@ export class LocalStack {
     });
     const child = spawn(
       process.execPath,
-      [...(this.options.nodeArgs ?? []), '-r', 'tsconfig-paths/register', main],
+      [
+        ...(this.options.nodeArgs ?? []),
+        ...(this.options.nodeArgsOf?.[instance.name] ?? []),
+        '-r',
+        'tsconfig-paths/register',
+        main,
+      ],
       {
         cwd: ROOT,
         env: {

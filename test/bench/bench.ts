@@ -9,7 +9,7 @@
  * PNG chart of latency against rate (rendered by headless Chromium when it is installed).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -19,7 +19,7 @@ import { LocalStack, ROOT } from '../../docker/local/stack';
 import { contextForStack, TestContext, TestUser } from '../support/context';
 import { TestClient } from '../support/test-client';
 import { kafkajsBulk } from './kafka-ceilings';
-import { cpuTimes, pct, round } from './process-stats';
+import { cpuTimes, pct, round, rssBytes } from './process-stats';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -75,9 +75,6 @@ async function stageTotals(ports: number[]): Promise<Map<string, { sum: number; 
   }
   return totals;
 }
-
-const rssBytes = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
 interface Lane {
   sender: TestClient;

@@ -10,6 +10,10 @@ export function cpuTimes(pid: number): { user: number; system: number } {
   }
 }
 
+/** Resident memory of a process in bytes, from /proc. */
+export const rssBytes = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+
 /** CPU seconds (user+system) used so far by a process; 0 when it is gone. */
 export function cpuSeconds(pid: number): number {
   const t = cpuTimes(pid);
