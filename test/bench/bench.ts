@@ -18,6 +18,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { LocalStack, ROOT } from '../../docker/local/stack';
 import { contextForStack, TestContext, TestUser } from '../support/context';
 import { TestClient } from '../support/test-client';
+import { Inspector } from './inspector';
 import { kafkajsBulk } from './kafka-ceilings';
 import { cpuTimes, pct, round, rssBytes } from './process-stats';
 
@@ -34,6 +35,8 @@ const RATES = (
   .split(',')
   .map(Number);
 const IDLE_CONNECTIONS = arg('idle', 2000);
+/** The gateway runs under --inspect so the idle-memory readings can collect garbage first. */
+const GATEWAY_INSPECTOR_PORT = 9338;
 /** `--profile DIR`: every service writes a V8 CPU profile there when the bench stops it. */
 const PROFILE_DIR = process.argv.includes('--profile')
   ? process.argv[process.argv.indexOf('--profile') + 1]
@@ -220,27 +223,22 @@ async function runStep(lanes: Lane[], rate: number, services: ServiceProcess[]):
   };
 }
 
-/** The gateway's own memory gauges (/metrics), read at scrape time. */
-async function gatewayMemory(ctx: TestContext): Promise<{ heap: number; external: number }> {
-  const text = await (await fetch(`${ctx.gateway()}/metrics`)).text();
-  const gauge = (name: string) =>
-    Number(new RegExp(`^${name}(?:\\{\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { heap: gauge('nodejs_heap_used_bytes'), external: gauge('nodejs_external_memory_bytes') };
-}
-
 /**
  * What one idle, authenticated WebSocket costs the gateway: measured on the fresh gateway before
  * any load (afterwards its heap has room to spare and RSS does not move), as the growth of RSS and
- * of heap + external memory over IDLE_CONNECTIONS connections, held for a few seconds.
+ * of heap + external memory over IDLE_CONNECTIONS connections, each read after a full GC through
+ * the gateway's inspector (without it the figure counted the garbage of opening them, 3–76 KiB).
+ * `npm run bench:connections` measures the same over 19,500 connections and breaks it down.
  */
 async function idleConnectionMemory(
   ctx: TestContext,
   gatewayPid: number,
 ): Promise<{ rssBytes: number; heapBytes: number }> {
+  const inspector = await Inspector.open(GATEWAY_INSPECTOR_PORT);
   const user = await ctx.newUser('idle');
   await new Promise((r) => setTimeout(r, 2000));
+  const memBefore = await inspector.memoryAfterGc();
   const rssBefore = rssBytes(gatewayPid);
-  const memBefore = await gatewayMemory(ctx);
   const clients: WebSocket[] = [];
   for (let i = 0; i < IDLE_CONNECTIONS; i++) {
     // One user with many devices: the bench stack raises MAX_CONNECTIONS_PER_USER for it.
@@ -252,8 +250,9 @@ async function idleConnectionMemory(
     if ((i + 1) % 500 === 0) log(`[bench]   ${i + 1}/${IDLE_CONNECTIONS} idle connections open`);
   }
   await new Promise((r) => setTimeout(r, 3000));
+  const memAfter = await inspector.memoryAfterGc();
   const rssAfter = rssBytes(gatewayPid);
-  const memAfter = await gatewayMemory(ctx);
+  inspector.close();
   for (const ws of clients) ws.close();
   await new Promise((r) => setTimeout(r, 1000));
   return {
@@ -424,6 +423,7 @@ async function main() {
     basePort: 8600,
     logDir: join(ROOT, '.local', 'logs', `bench-${run}`),
     ...(PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } : {}),
+    nodeArgsOf: { gateway: [`--inspect=127.0.0.1:${GATEWAY_INSPECTOR_PORT}`] },
   });
   log(`[bench] starting the stack ...`);
   await stack.start();
