@@ -13,14 +13,20 @@ export interface ConsumedBatch<T extends TopicName> {
   lag: number;
 }
 
-/** A handler returns 'abandoned' to leave the batch uncommitted for the partition's new owner. */
-export type BatchOutcome = void | 'abandoned';
+/**
+ * What a handler's batch came to: nothing (its output is durable), 'abandoned' (left
+ * uncommitted for the partition's new owner), or `{ durable }`: its output is queued, in order,
+ * and durable once the promise resolves. The consumer then hands the partition's next batch at
+ * once and commits this one only when `durable` resolved (pipelined hops); a rejection makes
+ * it consume again from the last commit, since the handler already moved on.
+ */
+export type BatchOutcome = void | 'abandoned' | { durable: Promise<void> };
 
 export interface BatchConsumerOptions<T extends TopicName> {
   /** The consuming service: with the topic, it names the consumer group. */
   service: string;
   topic: T;
-  /** Resolves once the batch's output is durable; throwing hands the same batch again. */
+  /** Resolves once the batch's output is durable or queued (see BatchOutcome); throwing hands the same batch again. */
   handle: (batch: ConsumedBatch<T>) => Promise<BatchOutcome>;
   /** Partitions moved: state held per partition is no longer to be trusted. */
   onRebalance?: () => void;

@@ -11,8 +11,10 @@ export class InboundConsumer implements OnApplicationBootstrap, BeforeApplicatio
     this.consumer = kafka.consumer({
       service: 'sequencer',
       topic: 'inbound',
-      handle: async ({ events, isStale }) =>
-        (await useCase.execute(events, isStale)) === 'abandoned' ? 'abandoned' : undefined,
+      handle: async ({ events, isStale }) => {
+        const result = await useCase.execute(events, isStale);
+        return result === 'abandoned' ? 'abandoned' : { durable: result.durable };
+      },
       // Partitions may have moved: blocks held in memory are no longer ours to use.
       onRebalance: () => useCase.allocator.reset(),
     });

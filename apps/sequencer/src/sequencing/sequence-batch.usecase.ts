@@ -34,7 +34,7 @@ const MAX_CLAIM_ATTEMPTS = 8;
 /**
  * Gives each inbound message of one partition its seq and messageId, in order, and
  * publishes them. A retry (same conversation, sender, clientMsgId) gets its first
- * assignment again; the output is published before the caller commits the input.
+ * assignment again; the caller commits the input only once `durable` resolved.
  */
 @Injectable()
 export class SequenceBatchUseCase {
@@ -59,7 +59,7 @@ export class SequenceBatchUseCase {
   async execute(
     inbound: InboundMessage[],
     isStale: () => boolean = () => false,
-  ): Promise<SequencedMessage[] | 'abandoned'> {
+  ): Promise<{ output: SequencedMessage[]; durable: Promise<void> } | 'abandoned'> {
     const keys = inbound.map((m) => idempotencyKey(m.conversationId, m.senderId, m.clientMsgId));
     const state: BatchState = {
       assigned: new Map(),
@@ -78,14 +78,18 @@ export class SequenceBatchUseCase {
       const assignment = assigned.get(keys[i])!;
       return { ...m, ...assignment, retry: !isNew.has(assignment.messageId) };
     });
-    await this.producer.publishAll(
-      'sequenced',
-      output.map((event) => ({ key: event.conversationId, event })),
-    );
-    sequenced.inc({}, isNew.size);
-    for (const m of output)
-      if (!m.retry) stageLatency.observe({ stage: 'sequenced' }, (m.sentAt - m.acceptedAt) / 1000);
-    return output;
+    // Queued in order; the next batch is claimed while this one is produced (pipelined hop).
+    const durable = this.producer
+      .publishAll(
+        'sequenced',
+        output.map((event) => ({ key: event.conversationId, event })),
+      )
+      .then(() => {
+        sequenced.inc({}, isNew.size);
+        for (const m of output)
+          if (!m.retry) stageLatency.observe({ stage: 'sequenced' }, (m.sentAt - m.acceptedAt) / 1000);
+      });
+    return { output, durable };
   }
 
   /** One claim round over the pending messages; returns the conversations that were fenced. */

@@ -62,7 +62,8 @@ export class PersistBatchUseCase {
     }
   }
 
-  async execute(messages: SequencedMessage[]): Promise<void> {
+  /** Stores the batch; `durable` resolves once its `persisted` events are in Kafka (the next batch is stored meanwhile). */
+  async execute(messages: SequencedMessage[]): Promise<{ durable: Promise<void> }> {
     const outcomes = await this.storeIsolatingBadRows(messages);
     const storedAt = Date.now();
     const events = messages.map((m, i): { key: string; event: TopicEvents['persisted'] } => {
@@ -95,6 +96,6 @@ export class PersistBatchUseCase {
         },
       };
     });
-    await this.producer.publishAll('persisted', events);
+    return { durable: this.producer.publishAll('persisted', events) };
   }
 }

@@ -203,6 +203,8 @@ export class KafkajsConsumer<T extends TopicName> implements BatchConsumer {
       lag: behind,
     });
     if (outcome === 'abandoned') return;
+    // kafkajs hands one batch at a time anyway: a queued output is waited for here.
+    if (outcome) await outcome.durable;
     consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, behind);
     // Resolving moves kafkajs's fetch position; the watermark makes the offset eligible for the
     // next commit, unless the partition moved meanwhile (its new owner's progress is its own).

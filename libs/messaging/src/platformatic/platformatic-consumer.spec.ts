@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AppConfig } from '@im/config';
-import type { ConsumedBatch } from '../kafka-client';
+import type { BatchOutcome, ConsumedBatch } from '../kafka-client';
 import { PlatformaticConsumer, type StringConsumer } from './platformatic-consumer';
 
 const TOPIC = 'test.sequenced';
@@ -76,7 +76,7 @@ const connection = { clientId: 'storage', bootstrapBrokers: ['b:9092'], connectT
 type Batch = ConsumedBatch<'sequenced'>;
 const ids = (b: Batch) => b.events.map((e) => e.messageId);
 
-async function started(handle: (batch: Batch) => Promise<void>) {
+async function started(handle: (batch: Batch) => Promise<BatchOutcome>) {
   const fakes: FakeConsumer[] = [];
   const consumer = new PlatformaticConsumer(
     connection,
@@ -194,5 +194,61 @@ describe('PlatformaticConsumer', () => {
     await jest.advanceTimersByTimeAsync(10);
     expect(handled).toEqual([['p0-3']]);
     await consumer.stop();
+  });
+
+  describe('pipelined outputs', () => {
+    /** A handler that queues its output and hands back a promise the test settles. */
+    const queued = () => {
+      const outputs: { ids: string[]; done: () => void; fail: (e: Error) => void }[] = [];
+      const handle = async (b: Batch): Promise<BatchOutcome> => {
+        let done!: () => void;
+        let fail!: (e: Error) => void;
+        const durable = new Promise<void>((resolve, reject) => ((done = resolve), (fail = reject)));
+        outputs.push({ ids: ids(b), done, fail });
+        return { durable };
+      };
+      return { outputs, handle };
+    };
+
+    it('hands the next batch while an output is in flight, and commits a batch once it and those before it are durable', async () => {
+      const { outputs, handle } = queued();
+      const { consumer, fake } = await started(handle);
+      fake.deliver(0, 10);
+      await jest.advanceTimersByTimeAsync(1);
+      fake.deliver(0, 11);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(outputs.map((o) => o.ids)).toEqual([['p0-10'], ['p0-11']]);
+
+      outputs[1].done();
+      await jest.advanceTimersByTimeAsync(500);
+      expect(fake.commits).toEqual([]); // the later one alone commits nothing
+      outputs[0].done();
+      await jest.advanceTimersByTimeAsync(500);
+      expect(fake.commits).toEqual([[{ partition: 0, offset: 12n }]]);
+      await consumer.stop();
+    });
+
+    it('consumes again from the last commit when an output fails after the handler moved on', async () => {
+      const { outputs, handle } = queued();
+      const { consumer, fakes } = await started(handle);
+      fakes[0].deliver(0, 10);
+      await jest.advanceTimersByTimeAsync(1);
+      outputs[0].done();
+      await jest.advanceTimersByTimeAsync(500);
+      fakes[0].deliver(0, 11);
+      await jest.advanceTimersByTimeAsync(1);
+      fakes[0].deliver(0, 12);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(outputs.map((o) => o.ids)).toEqual([['p0-10'], ['p0-11'], ['p0-12']]);
+
+      // Kafka refused the stream: both queued outputs fail.
+      outputs[1].fail(new Error('produce failed'));
+      outputs[2].fail(new Error('produce failed'));
+      await jest.advanceTimersByTimeAsync(600);
+      expect(fakes).toHaveLength(2); // a new consumer, which starts from the committed offset
+      expect(fakes[0].commits.flat()).toEqual([{ partition: 0, offset: 11n }]);
+      expect(fakes[0].closed).toBe(true);
+      await consumer.stop();
+    });
   });
 });

@@ -31,6 +31,8 @@ const MAX_QUEUED = 5000;
 /** Silence after which the consumer asks the broker whether it is behind (and is replaced if so). */
 const STALL_LIMIT_MS = 30_000;
 const WATCHDOG_TICK_MS = 5_000;
+/** Batches of one partition whose output may be in flight at once (pipelined hops). */
+const MAX_OUTPUTS_IN_FLIGHT = 8;
 /** Backoff of a batch whose handler failed: it is handed again, never skipped. */
 const RETRY_STEPS_MS = [100, 250, 500, 1000];
 
@@ -50,6 +52,10 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
   private readonly watermarks = new CommitWatermarks();
   /** Partitions whose lane is being drained, with the drain's promise. */
   private readonly draining = new Map<number, Promise<void>>();
+  /** Per partition, the outputs handed off but not durable yet: their chain, in batch order, and how many. */
+  private readonly outputs = new Map<number, { chain: Promise<void>; count: number }>();
+  /** Partitions whose output failed after their handler moved on: no more batches until the restart. */
+  private readonly failedOutputs = new Set<number>();
   private running = false;
   /** stop() was called: nothing restarts the consumer any more. */
   private stopped = false;
@@ -168,7 +174,9 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
   private async drain(partition: number): Promise<void> {
     // Let the rest of this fetch's records join the first batch.
     await new Promise((r) => setImmediate(r));
-    while (this.running) {
+    while (this.running && !this.failedOutputs.has(partition)) {
+      const inFlight = this.outputs.get(partition);
+      if (inFlight && inFlight.count >= MAX_OUTPUTS_IN_FLIGHT) await inFlight.chain.catch(() => undefined);
       const generation = this.lanes.generation(partition);
       const batch = this.lanes.take(partition, MAX_BATCH);
       if (batch.length === 0 || generation === undefined) return;
@@ -176,16 +184,70 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
       const handled = await this.handleUntilDone(partition, batch, isStale);
       if (this.stream?.isPaused() && this.lanes.queued() < MAX_QUEUED / 2) this.stream.resume();
       if (!handled) return;
-      if (!isStale()) this.watermarks.handled(partition, batch[batch.length - 1].offset.toString());
+      this.afterOutput(
+        partition,
+        handled === true ? undefined : handled.durable,
+        batch[batch.length - 1].offset,
+        isStale,
+      );
     }
   }
 
-  /** Whether the batch was handled (false: abandoned, its partition moved, or the consumer stopped while it failed). */
+  /**
+   * A batch's offset becomes committable once its output and every earlier batch's output of
+   * the partition are durable. An output that fails leaves the watermark before it; the
+   * consumer is then restarted from the last commit, because the handler already handed on
+   * the batches after it.
+   */
+  private afterOutput(
+    partition: number,
+    durable: Promise<void> | undefined,
+    lastOffset: bigint,
+    isStale: () => boolean,
+  ) {
+    const previous = this.outputs.get(partition);
+    // Its failure is seen through the chain, or is moot behind an earlier one that failed; it
+    // must never be an unhandled rejection.
+    durable?.catch(() => undefined);
+    if (!durable && !previous) {
+      if (!isStale()) this.watermarks.handled(partition, lastOffset.toString());
+      return;
+    }
+    const chain = (previous?.chain ?? Promise.resolve())
+      .then(() => durable)
+      .then(() => {
+        if (!isStale()) this.watermarks.handled(partition, lastOffset.toString());
+      });
+    const entry = { chain, count: (previous?.count ?? 0) + 1 };
+    this.outputs.set(partition, entry);
+    chain.then(
+      () => {
+        entry.count--;
+        if (this.outputs.get(partition) === entry && entry.count === 0) this.outputs.delete(partition);
+      },
+      (error: unknown) => this.outputFailed(partition, error),
+    );
+  }
+
+  private outputFailed(partition: number, error: unknown): void {
+    if (this.failedOutputs.has(partition)) return;
+    this.failedOutputs.add(partition);
+    this.logger.warn(
+      `output of partition ${partition} failed: ${String(error)}; consuming again from the last commit`,
+    );
+    const consumer = this.consumer;
+    if (consumer) void this.restart(consumer, `after the output of partition ${partition} failed`);
+  }
+
+  /**
+   * True when the batch was handled, its output queued when the handler said so (`durable`),
+   * false when abandoned, its partition moved, or the consumer stopped while it failed.
+   */
   private async handleUntilDone(
     partition: number,
     batch: Record[],
     isStale: () => boolean,
-  ): Promise<boolean> {
+  ): Promise<boolean | { durable: Promise<void> }> {
     const events = batch.map((m) => JSON.parse(m.value) as TopicEvents[T]);
     const lag = this.lanes.queuedIn(partition);
     for (let attempt = 0; ; attempt++) {
@@ -194,7 +256,8 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
       try {
         const outcome = await this.options.handle({ partition, events, isStale, lag });
         consumerLag.set({ topic: this.topic, partition: String(partition) }, lag);
-        return outcome !== 'abandoned';
+        if (outcome === 'abandoned') return false;
+        return outcome ?? true;
       } catch (error) {
         this.logger.warn(
           `batch of partition ${partition} failed (attempt ${attempt + 1}): ${String(error)}; again`,
@@ -277,11 +340,15 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
     this.running = false;
     this.stream?.pause();
     await Promise.allSettled([...this.draining.values()]);
+    // What is in flight becomes durable or fails; either way the watermark is final.
+    await Promise.allSettled([...this.outputs.values()].map((o) => o.chain));
     await this.commit();
     await this.stream?.close().catch(() => undefined);
     await this.consumer?.close().catch(() => undefined);
     this.lanes.assign([]);
     this.watermarks.assigned([]);
+    this.outputs.clear();
+    this.failedOutputs.clear();
     this.stream = undefined;
   }
 
