@@ -10,12 +10,12 @@
  *
  *   node -r tsconfig-paths/register dist/test/bench/connections.bench.js [--connections 19500] [--snapshot]
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { LocalStack, ROOT } from '../../docker/local/stack';
 import { contextForStack, TestUser } from '../support/context';
 import { dropRun } from '../support/own-stack';
+import { benchEnv } from './bench-env';
 import { printTable, runBench, writeBenchResults } from './bench-output';
 import { Inspector } from './inspector';
 import { round, rssBytes } from './process-stats';
@@ -53,15 +53,7 @@ async function openConnections(gatewayUrl: string, users: TestUser[], count: num
 
 async function main() {
   const run = `conn-${Date.now().toString(36)}`;
-  const env = {
-    NODE_ENV: 'test',
-    ADMIN_TOKEN: randomBytes(24).toString('hex'),
-    JWT_SECRET: randomBytes(24).toString('hex'),
-    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/im_${run.replace(/-/g, '_')}`,
-    KAFKA_TOPIC_PREFIX: run,
-    LOG_LEVEL: 'warn',
-    MAX_CONNECTIONS_PER_USER: String(DEVICES_PER_USER),
-  };
+  const env = benchEnv(run, { MAX_CONNECTIONS_PER_USER: String(DEVICES_PER_USER) });
   const stack = new LocalStack({
     env,
     basePort: 8750,

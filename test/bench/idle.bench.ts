@@ -7,10 +7,10 @@
  *
  *   node -r tsconfig-paths/register dist/test/bench/idle.bench.js [--seconds 20]
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { LocalStack, ROOT } from '../../docker/local/stack';
 import { dropRun } from '../support/own-stack';
+import { benchEnv } from './bench-env';
 import { printTable, runBench, writeBenchResults } from './bench-output';
 import { cpuSeconds, round } from './process-stats';
 
@@ -20,14 +20,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function main() {
   const run = `idle-${Date.now().toString(36)}`;
-  const env = {
-    NODE_ENV: 'test',
-    ADMIN_TOKEN: randomBytes(24).toString('hex'),
-    JWT_SECRET: randomBytes(24).toString('hex'),
-    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/im_${run.replace(/-/g, '_')}`,
-    KAFKA_TOPIC_PREFIX: run,
-    LOG_LEVEL: 'warn',
-  };
+  const env = benchEnv(run);
   const stack = new LocalStack({ env, basePort: 8700, logDir: join(ROOT, '.local', 'logs', run) });
   process.stdout.write(`[idle] starting the stack ...\n`);
   await stack.start();
