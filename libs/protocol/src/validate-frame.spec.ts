@@ -121,4 +121,20 @@ describe('parseClientFrame', () => {
       expect(parse(frame)).toMatchObject({ ok: true });
     }
   });
+
+  it('keeps every sync cursor the client named, prototype-like names too (they are then not a member)', () => {
+    const parsed = parseClientFrame(
+      '{"type":"sync","reqId":"r","cursors":{"constructor":0,"__proto__":1,"c1":2}}',
+      1000,
+    );
+    expect(parsed.ok && parsed.frame.type === 'sync' && Object.keys(parsed.frame.cursors ?? {})).toEqual([
+      'constructor',
+      '__proto__',
+      'c1',
+    ]);
+    expect(parseClientFrame('{"type":"sync","reqId":"r","cursors":{"toString":-1}}', 1000)).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
+  });
 });

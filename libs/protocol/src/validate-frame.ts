@@ -84,6 +84,10 @@ export function parseClientFrame(text: string, maxBodyBytes: number): FrameParse
     const checked = validateWithClasses(type as ClientFrameType, object);
     if (!checked.ok) return { ok: false, ref, error: checked.error };
     frame = checked.frame;
+    // class-transformer's copy of the cursors drops keys named like Object.prototype members
+    // (`constructor`, `__proto__`, ...); every entry of the client's own object is checked below.
+    if (frame.type === 'sync' && typeof object.cursors === 'object' && !Array.isArray(object.cursors))
+      frame.cursors = object.cursors as Record<string, number>;
   }
 
   const extra = checkFrameRules(frame, maxBodyBytes);
