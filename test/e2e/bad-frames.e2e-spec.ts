@@ -204,6 +204,28 @@ describe('bad frames', () => {
     expect(error).toMatchObject({ code: 'bad_request' });
   });
 
+  it('stores a body as sent, keys named like Object.prototype members too, and refuses __proto__ in it', async () => {
+    const clientMsgId = `protokeys-${randomUUID().slice(0, 8)}`;
+    const body = { toString: 'x', valueOf: [1], nested: { constructor: { name: 'y' } } };
+    a.sendRaw({ type: 'send', clientMsgId, conversationId, contentType: 'custom', body });
+    const ack = await a.ackOf(clientMsgId);
+    expect(ack).toMatchObject({ type: 'ack', clientMsgId });
+    const page = await a.request({
+      type: 'history',
+      reqId: `h-${clientMsgId}`,
+      conversationId,
+      afterSeq: Number(ack.seq) - 1,
+      limit: 1,
+    });
+    expect((page.messages as Frame[])[0]).toMatchObject({ seq: ack.seq, body });
+
+    const refused = `proto-${randomUUID().slice(0, 8)}`;
+    a.ws.send(
+      `{"type":"send","clientMsgId":"${refused}","conversationId":"${conversationId}","contentType":"custom","body":{"a":{"__proto__":{"admin":true}}}}`,
+    );
+    expect(await a.ackOf(refused)).toMatchObject({ type: 'error', ref: refused, code: 'bad_request' });
+  });
+
   it('keeps the connection open after all of that', async () => {
     const from = a.frames.length;
     a.sendRaw({ type: 'ping' });

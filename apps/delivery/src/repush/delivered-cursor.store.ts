@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { execAll, REDIS } from '@im/realtime';
 import { PendingPush } from './repush-schedule';
-import { DeliveredMove } from './pending-pushes';
+import type { CursorMove } from '@im/database';
 
 const cursorKey = (userId: string, deviceId: string) => `dcur:${userId}|${deviceId}`;
 
@@ -22,7 +22,7 @@ export class DeliveredCursorStore {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   /** Raises devices' delivered cursors (never lowers them), in one pipeline: re-push reads them. */
-  async raiseDeliveredCursors(moves: readonly DeliveredMove[]): Promise<void> {
+  async raiseDeliveredCursors(moves: readonly CursorMove[]): Promise<void> {
     if (moves.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const m of moves) pipeline.eval(RAISE, 1, cursorKey(m.userId, m.deviceId), m.conversationId, m.seq);

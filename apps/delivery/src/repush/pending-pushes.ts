@@ -1,16 +1,9 @@
+import type { CursorMove } from '@im/database';
 import { PendingPush } from './repush-schedule';
 
 interface Entry {
   push: PendingPush;
   dueAt: number;
-}
-
-/** A device's deliver_ack: it has every message of the conversation up to `seq`. */
-export interface DeliveredMove {
-  userId: string;
-  deviceId: string;
-  conversationId: string;
-  seq: number;
 }
 
 const keyOf = (p: { userId: string; deviceId: string; conversationId: string }) =>
@@ -57,7 +50,7 @@ export class PendingPushes {
   }
 
   /** Drops what acks cover; an entry acked part way keeps only the rest of its range. */
-  acknowledge(moves: readonly DeliveredMove[]): void {
+  acknowledge(moves: readonly CursorMove[]): void {
     for (const move of moves) {
       const entry = this.entries.get(keyOf(move));
       if (!entry) continue;

@@ -59,7 +59,7 @@ export class SequenceBatchUseCase {
   async execute(
     inbound: InboundMessage[],
     isStale: () => boolean = () => false,
-  ): Promise<{ output: SequencedMessage[]; durable: Promise<void> } | 'abandoned'> {
+  ): Promise<{ durable: Promise<void> } | 'abandoned'> {
     const keys = inbound.map((m) => idempotencyKey(m.conversationId, m.senderId, m.clientMsgId));
     const state: BatchState = {
       assigned: new Map(),
@@ -89,7 +89,7 @@ export class SequenceBatchUseCase {
         for (const m of output)
           if (!m.retry) stageLatency.observe({ stage: 'sequenced' }, (m.sentAt - m.acceptedAt) / 1000);
       });
-    return { output, durable };
+    return { durable };
   }
 
   /** One claim round over the pending messages; returns the conversations that were fenced. */

@@ -228,6 +228,31 @@ describe('PlatformaticConsumer', () => {
       await consumer.stop();
     });
 
+    it('keeps up to 8 outputs of a partition in flight, however many overlapped before', async () => {
+      const { outputs, handle } = queued();
+      const { consumer, fake } = await started(handle);
+      const deliverOne = async (offset: number) => {
+        fake.deliver(0, offset);
+        await jest.advanceTimersByTimeAsync(1);
+      };
+      await deliverOne(1);
+      await deliverOne(2);
+      for (const o of outputs) o.done();
+      await jest.advanceTimersByTimeAsync(1);
+      for (let offset = 3; offset <= 11; offset++) await deliverOne(offset);
+      // Eight handed with none of them durable; the ninth waits until those are.
+      expect(outputs).toHaveLength(10);
+      for (const o of outputs.slice(2, 9)) o.done();
+      await jest.advanceTimersByTimeAsync(1);
+      expect(outputs).toHaveLength(10);
+      outputs[9].done();
+      await jest.advanceTimersByTimeAsync(1);
+      expect(outputs).toHaveLength(11);
+      for (const o of outputs) o.done();
+      await consumer.stop();
+      expect(fake.commits.flat().at(-1)).toEqual({ partition: 0, offset: 12n });
+    });
+
     it('consumes again from the last commit when an output fails after the handler moved on', async () => {
       const { outputs, handle } = queued();
       const { consumer, fakes } = await started(handle);

@@ -52,8 +52,8 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
   private readonly watermarks = new CommitWatermarks();
   /** Partitions whose lane is being drained, with the drain's promise. */
   private readonly draining = new Map<number, Promise<void>>();
-  /** Per partition, the outputs handed off but not durable yet: their chain, in batch order, and how many. */
-  private readonly outputs = new Map<number, { chain: Promise<void>; count: number }>();
+  /** Per partition, the outputs handed off and not durable yet: one chain in batch order, and how many. */
+  private readonly outputs = new Map<number, { chain: Promise<void>; inFlight: number }>();
   /** Partitions whose output failed after their handler moved on: no more batches until the restart. */
   private readonly failedOutputs = new Set<number>();
   private running = false;
@@ -175,8 +175,8 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
     // Let the rest of this fetch's records join the first batch.
     await new Promise((r) => setImmediate(r));
     while (this.running && !this.failedOutputs.has(partition)) {
-      const inFlight = this.outputs.get(partition);
-      if (inFlight && inFlight.count >= MAX_OUTPUTS_IN_FLIGHT) await inFlight.chain.catch(() => undefined);
+      const line = this.outputs.get(partition);
+      if (line && line.inFlight >= MAX_OUTPUTS_IN_FLIGHT) await line.chain.catch(() => undefined);
       const generation = this.lanes.generation(partition);
       const batch = this.lanes.take(partition, MAX_BATCH);
       if (batch.length === 0 || generation === undefined) return;
@@ -205,25 +205,22 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
     lastOffset: bigint,
     isStale: () => boolean,
   ) {
-    const previous = this.outputs.get(partition);
+    const markDurable = () => {
+      if (!isStale()) this.watermarks.handled(partition, lastOffset.toString());
+    };
+    let line = this.outputs.get(partition);
+    if (!durable && !line) return markDurable();
     // Its failure is seen through the chain, or is moot behind an earlier one that failed; it
     // must never be an unhandled rejection.
     durable?.catch(() => undefined);
-    if (!durable && !previous) {
-      if (!isStale()) this.watermarks.handled(partition, lastOffset.toString());
-      return;
-    }
-    const chain = (previous?.chain ?? Promise.resolve())
-      .then(() => durable)
-      .then(() => {
-        if (!isStale()) this.watermarks.handled(partition, lastOffset.toString());
-      });
-    const entry = { chain, count: (previous?.count ?? 0) + 1 };
-    this.outputs.set(partition, entry);
-    chain.then(
+    if (!line) this.outputs.set(partition, (line = { chain: Promise.resolve(), inFlight: 0 }));
+    const current = line;
+    current.inFlight++;
+    current.chain = current.chain.then(() => durable).then(markDurable);
+    current.chain.then(
       () => {
-        entry.count--;
-        if (this.outputs.get(partition) === entry && entry.count === 0) this.outputs.delete(partition);
+        if (--current.inFlight === 0 && this.outputs.get(partition) === current)
+          this.outputs.delete(partition);
       },
       (error: unknown) => this.outputFailed(partition, error),
     );
