@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RedisScript } from '@im/realtime';
 
 /** What a (conversation, sender, clientMsgId) was given the first time it was sequenced. */
 export interface Assignment {
@@ -57,7 +58,7 @@ export interface ClaimResult {
  * conversation writes nothing. Returns {fenced count, fenced indexes…, then per entry of the
  * other conversations the existing value or ''}.
  */
-const CLAIM_SCRIPT = `
+const CLAIM_SCRIPT = new RedisScript(`
 local ttl, hwTtl, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local k, a = 1, 4
 local fenced, out = {}, {}
@@ -94,7 +95,7 @@ end
 local reply = { #fenced }
 for i = 1, #fenced do reply[#reply + 1] = fenced[i] end
 for i = 1, #out do reply[#reply + 1] = out[i] end
-return reply`;
+return reply`);
 
 /**
  * The fast path of exactly-once sequencing, and the fence that keeps seqs in claim order.
@@ -144,7 +145,7 @@ export class IdempotencyGuard {
         args.push(encode(e.assignment), e.assignment.seq);
       }
     }
-    const reply = (await this.redis.eval(CLAIM_SCRIPT, keys.length, ...keys, ...args)) as (number | string)[];
+    const reply = (await CLAIM_SCRIPT.run(this.redis, keys.length, ...keys, ...args)) as (number | string)[];
     const fencedCount = Number(reply[0]);
     for (let i = 1; i <= fencedCount; i++) fenced.add(claims[Number(reply[i]) - 1].conversationId);
     let next = fencedCount + 1;

@@ -9,3 +9,4 @@ export { MembershipMemo } from './membership/membership-memo';
 export { MembershipInvalidations } from './membership/membership-invalidations';
 export { isRedisOutage } from './redis-outage';
 export { execAll } from './redis-pipeline';
+export { RedisScript, ScriptNotDefinedError } from './redis-script';

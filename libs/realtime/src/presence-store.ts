@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { execAll } from './redis-pipeline';
+import { RedisScript } from './redis-script';
 
 /** Where a device is connected right now. */
 export interface DevicePresence {
@@ -13,25 +14,30 @@ const presenceKey = (userId: string) => `presence:${userId}`;
 export const PRESENCE_TTL_SECONDS = 60;
 
 // Replace the device's entry and return the previous one.
-const REGISTER = `
+const REGISTER = new RedisScript(
+  `
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-return old`;
+return old`,
+  1,
+);
 // Remove the device's entry only if it is still this connection's.
-const UNREGISTER = `
+const UNREGISTER = new RedisScript(
+  `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur and string.find(cur, ARGV[2], 1, true) then redis.call('HDEL', KEYS[1], ARGV[1]) return 1 end
-return 0`;
+return 0`,
+  1,
+);
 
 /** user → device → gateway instance, in Redis. */
 export class PresenceStore {
   constructor(private readonly redis: Redis) {}
 
   async register(userId: string, deviceId: string, presence: DevicePresence): Promise<DevicePresence | null> {
-    const old = (await this.redis.eval(
-      REGISTER,
-      1,
+    const old = (await REGISTER.run(
+      this.redis,
       presenceKey(userId),
       deviceId,
       JSON.stringify(presence),
@@ -41,7 +47,7 @@ export class PresenceStore {
   }
 
   async unregister(userId: string, deviceId: string, connId: string): Promise<void> {
-    await this.redis.eval(UNREGISTER, 1, presenceKey(userId), deviceId, `"connId":"${connId}"`);
+    await UNREGISTER.run(this.redis, presenceKey(userId), deviceId, `"connId":"${connId}"`);
   }
 
   /** Re-asserts a gateway's live connections (after a Redis flush they come back within one period). */

@@ -1,17 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { execAll, REDIS } from '@im/realtime';
+import { execAll, REDIS, RedisScript } from '@im/realtime';
 import { PendingPush } from './repush-schedule';
 import type { CursorMove } from '@im/database';
 
 const cursorKey = (userId: string, deviceId: string) => `dcur:${userId}|${deviceId}`;
 
 // Raise a device's delivered cursor, never lower it.
-const RAISE = `
+const RAISE = new RedisScript(
+  `
 local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 if tonumber(ARGV[2]) > cur then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 redis.call('EXPIRE', KEYS[1], 604800)
-return 1`;
+return 1`,
+  1,
+);
 
 /**
  * Devices' delivered cursors in Redis, raised by whichever delivery instance handles the
@@ -19,13 +22,15 @@ return 1`;
  */
 @Injectable()
 export class DeliveredCursorStore {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: Redis) {
+    RAISE.define(redis);
+  }
 
   /** Raises devices' delivered cursors (never lowers them), in one pipeline: re-push reads them. */
   async raiseDeliveredCursors(moves: readonly CursorMove[]): Promise<void> {
     if (moves.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const m of moves) pipeline.eval(RAISE, 1, cursorKey(m.userId, m.deviceId), m.conversationId, m.seq);
+    for (const m of moves) RAISE.queue(pipeline, cursorKey(m.userId, m.deviceId), m.conversationId, m.seq);
     await execAll(pipeline);
   }
 
