@@ -146,6 +146,17 @@ export class AppConfig {
   @Max(10_000)
   KAFKA_FETCH_MAX_WAIT_MS = 500;
 
+  /**
+   * How long a producer holds a record that finds nothing queued before it, so that records
+   * arriving close together share one request (and every hop after it one batch). 0 sends at
+   * the next turn of the event loop.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  KAFKA_LINGER_MS = 0;
+
   @Matches(/^postgres(ql)?:\/\//)
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/im';
   @Transform(toInt)

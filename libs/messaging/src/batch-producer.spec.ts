@@ -1,4 +1,7 @@
-import { requestSize, splitAfterFailure } from './batch-producer';
+import type { AppConfig } from '@im/config';
+import { BatchProducer, requestSize, splitAfterFailure } from './batch-producer';
+import type { DeviceSignal } from './events';
+import type { OutgoingRecord, RecordSender } from './kafka-client';
 
 const record = (bytes: number) => ({ key: 'k', value: 'x'.repeat(bytes - 1) });
 
@@ -44,5 +47,41 @@ describe('splitAfterFailure', () => {
     const { fallen, kept } = splitAfterFailure([r('inbound', 'x', 'a')], [r('inbound', 'y', 'b')]);
     expect(fallen).toEqual([]);
     expect(kept.map((x) => x.id)).toEqual(['b']);
+  });
+});
+
+describe('BatchProducer linger', () => {
+  const signal = { type: 'deliver_ack' } as unknown as DeviceSignal;
+  const producer = (lingerMs: number) => {
+    const requests: OutgoingRecord[][] = [];
+    const sender: RecordSender = {
+      connect: async () => undefined,
+      send: async (records) => void requests.push([...records]),
+      disconnect: async () => undefined,
+    };
+    const config = { KAFKA_TOPIC_PREFIX: 't', KAFKA_LINGER_MS: lingerMs } as AppConfig;
+    return { requests, producer: new BatchProducer(sender, config) };
+  };
+  const publishSpread = async (p: BatchProducer, n: number, gapMs: number) => {
+    const done: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      done.push(p.publish('signals', `k${i}`, signal));
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+    await Promise.all(done);
+  };
+
+  it('without linger, records of different turns of the event loop go in separate requests', async () => {
+    const { producer: p, requests } = producer(0);
+    await p.connect();
+    await publishSpread(p, 3, 5);
+    expect(requests.map((r) => r.length)).toEqual([1, 1, 1]);
+  });
+
+  it('with linger, records arriving within it share one request, in order', async () => {
+    const { producer: p, requests } = producer(200);
+    await p.connect();
+    await publishSpread(p, 3, 5);
+    expect(requests.map((r) => r.map((x) => x.key))).toEqual([['k0', 'k1', 'k2']]);
   });
 });

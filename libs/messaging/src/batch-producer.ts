@@ -92,7 +92,9 @@ export class BatchProducer {
       this.queue.push({ topic: target, key, value: JSON.stringify(event), resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        setImmediate(() => void this.flush());
+        const linger = this.config.KAFKA_LINGER_MS;
+        if (linger > 0) setTimeout(() => void this.flush(), linger);
+        else setImmediate(() => void this.flush());
       }
     });
   }
