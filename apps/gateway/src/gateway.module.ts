@@ -17,6 +17,8 @@ import { WsEndpoint } from './connections/ws-endpoint';
 import { FrameRouter } from './frames/frame-router';
 import { MessageLimiter } from './limits/message-limiter.service';
 import { AcceptMessageUseCase } from './messaging/accept-message.usecase';
+import { ForwardSignalUseCase } from './messaging/forward-signal/forward-signal.usecase';
+import { SendMessageUseCase } from './messaging/send-message/send-message.usecase';
 import { QueriesService } from './queries/queries.service';
 
 @Module({
@@ -34,6 +36,8 @@ import { QueriesService } from './queries/queries.service';
     AdminGuard,
     ConnectionRegistry,
     AcceptMessageUseCase,
+    SendMessageUseCase,
+    ForwardSignalUseCase,
     QueriesService,
     FrameRouter,
     MessageLimiter,

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
-import { failureCode } from '../frames/failure-code';
+import { failureCode } from '../errors/failure-code';
 
 /**
  * REST answers an outage of Kafka, PostgreSQL or Redis with 503 and a JSON body, so that an

@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { ServerFrame } from '@im/protocol';
-import { RefusalFence } from '../messaging/refusal-fence';
+import { ConnectionSends } from '../messaging/send-message/connection-sends';
 
 /** One live WebSocket of one device. */
 export class ClientConnection {
   readonly connId = randomUUID();
   readonly connectedAt = Date.now();
   lastSeenAt = Date.now();
-  /** Sends of this connection pass through here one after another, to keep their order. */
-  sendChain: Promise<void> = Promise.resolve();
-  /** Which conversations' sends wait for the resend of a refused one (PROTOCOL G3). */
-  readonly sendFence = new RefusalFence();
+  /** This connection's sends in flight, kept in order by SendMessageUseCase. */
+  readonly sends = new ConnectionSends();
   closed = false;
 
   constructor(

@@ -1,121 +1,79 @@
 import type { AppConfig } from '@im/config';
-import type { BatchProducer } from '@im/messaging';
 import { ProtocolError, type ServerFrame } from '@im/protocol';
 import { ClientConnection } from '../connections/client-connection';
 import type { MessageLimiter } from '../limits/message-limiter.service';
-import type { AcceptMessageUseCase } from '../messaging/accept-message.usecase';
+import type { ForwardSignalUseCase } from '../messaging/forward-signal/forward-signal.usecase';
+import type { SendMessageUseCase } from '../messaging/send-message/send-message.usecase';
 import type { QueriesService } from '../queries/queries.service';
 import { FrameRouter } from './frame-router';
 
-/**
- * Regression (chaos, issue 5): after a Redis restart a send's membership check never settled,
- * and every later send of that connection queued behind it for good. The check now gives up
- * after 10 s with `unavailable`, which the client retries. Regression (issue 12): a send behind
- * a refused one was accepted and sequenced before the refused one's resend; now the sends of
- * that conversation behind it are refused with it, and the others go on.
- */
-describe('FrameRouter sends', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
-
-  function setup(
-    check: (clientMsgId: string) => Promise<void>,
-    publish: (clientMsgId: string) => Promise<void> = async () => undefined,
-  ) {
-    const published: string[] = [];
-    const accept = {
-      check: (command: { clientMsgId: string }) => check(command.clientMsgId),
-      publish: async (command: { clientMsgId: string }) => {
-        await publish(command.clientMsgId);
-        published.push(command.clientMsgId);
+/** The edge: frames to use cases, refusals and failures to `error` frames. */
+describe('FrameRouter', () => {
+  function setup(refusal?: ProtocolError, signalFailure?: Error) {
+    const config = { MAX_BODY_BYTES: 64 * 1024, RATE_LIMIT_CLOSE_AFTER: 2 } as AppConfig;
+    let refusals = 0;
+    const limiter = {
+      recordRefusal: () => (++refusals >= 2 ? 'abusive' : 'refused'),
+    } as unknown as MessageLimiter;
+    const sends = {
+      execute: async (_conn: unknown, _command: unknown, refused: (r: ProtocolError) => void) => {
+        if (refusal) refused(refusal);
       },
-    } as unknown as AcceptMessageUseCase;
-    const config = { MAX_BODY_BYTES: 64 * 1024, INSTANCE_ID: 'gw-test' } as AppConfig;
-    const limiter = { check: () => true, recordRefusal: () => 'refused' } as unknown as MessageLimiter;
-    const router = new FrameRouter(config, accept, {} as QueriesService, {} as BatchProducer, limiter);
+    } as unknown as SendMessageUseCase;
+    const signals = {
+      execute: async () => {
+        if (signalFailure) throw signalFailure;
+      },
+    } as unknown as ForwardSignalUseCase;
+    const router = new FrameRouter(config, sends, signals, {} as QueriesService, limiter);
     const frames: ServerFrame[] = [];
-    const socket = { OPEN: 1, readyState: 1, send: (text: string) => frames.push(JSON.parse(text)) };
+    const closed: number[] = [];
+    const socket = {
+      OPEN: 1,
+      readyState: 1,
+      send: (text: string) => frames.push(JSON.parse(text) as ServerFrame),
+      close: (code: number) => closed.push(code),
+    };
     const conn = new ClientConnection(socket as never, 'u1', 'd1', Date.now() + 3_600_000);
-    const send = (clientMsgId: string, conversationId = 'c1') =>
-      router.handleText(
-        conn,
-        JSON.stringify({
-          type: 'send',
-          clientMsgId,
-          conversationId,
-          contentType: 'text',
-          body: { text: clientMsgId },
-        }),
-      );
-    return { send, published, frames };
+    const text = (frame: object) => router.handleText(conn, JSON.stringify(frame));
+    return { text, frames, closed };
   }
+  const send = {
+    type: 'send',
+    clientMsgId: 'm1',
+    conversationId: 'c1',
+    contentType: 'text',
+    body: { text: 'hi' },
+  };
+  const flush = () => new Promise((r) => setImmediate(r));
 
-  it('answers a check that never settles with unavailable; sends to other conversations go on', async () => {
-    const { send, published, frames } = setup((id) =>
-      id === 'stuck' ? new Promise<void>(() => undefined) : Promise.resolve(),
-    );
-    send('stuck');
-    send('other', 'c2');
-    send('next');
-    await jest.advanceTimersByTimeAsync(9_000);
-    expect(published).toEqual([]);
-    expect(frames).toEqual([]);
-
-    await jest.advanceTimersByTimeAsync(1_500);
-    expect(frames).toEqual([
-      expect.objectContaining({ type: 'error', ref: 'stuck', code: 'unavailable' }),
-      expect.objectContaining({ type: 'error', ref: 'next', code: 'unavailable' }),
-    ]);
-    expect(published).toEqual(['other']);
+  it('answers a refused send with an error frame that names it', async () => {
+    const { text, frames } = setup(new ProtocolError('forbidden', 'not a member'));
+    text(send);
+    await flush();
+    expect(frames).toEqual([{ type: 'error', ref: 'm1', code: 'forbidden', message: 'not a member' }]);
   });
 
-  it('refuses the sends behind a refused one with its code, and takes the resends in order', async () => {
-    let down = true;
-    const { send, published, frames } = setup(async (id) => {
-      if (down && id === 'a') throw new ProtocolError('unavailable', 'Redis is restarting');
-    });
-    send('a');
-    send('b');
-    send('c');
-    await jest.advanceTimersByTimeAsync(10);
-    expect(frames.map((f) => [f.type === 'error' && f.ref, f.type === 'error' && f.code])).toEqual([
-      ['a', 'unavailable'],
-      ['b', 'unavailable'],
-      ['c', 'unavailable'],
-    ]);
-    expect(published).toEqual([]);
-
-    down = false;
-    for (const id of ['a', 'b', 'c', 'd']) send(id);
-    await jest.advanceTimersByTimeAsync(10);
-    expect(published).toEqual(['a', 'b', 'c', 'd']);
+  it('closes a connection refused rate_limited again and again (4429)', async () => {
+    const { text, frames, closed } = setup(new ProtocolError('rate_limited', 'slow down'));
+    text(send);
+    text({ ...send, clientMsgId: 'm2' });
+    await flush();
+    expect(frames.map((f) => f.type === 'error' && f.code)).toEqual(['rate_limited', 'rate_limited']);
+    expect(closed).toEqual([4429]);
   });
 
-  it('refuses a send whose publish failed, and every later send of its conversation', async () => {
-    const { send, published, frames } = setup(
-      async () => undefined,
-      async (id) => {
-        if (id === 'a') throw new Error('Kafka refused the request');
-      },
-    );
-    send('a');
-    await jest.advanceTimersByTimeAsync(10);
-    send('b');
-    await jest.advanceTimersByTimeAsync(10);
-    expect(frames).toEqual([
-      expect.objectContaining({ type: 'error', ref: 'a', code: 'unavailable' }),
-      expect.objectContaining({ type: 'error', ref: 'b', code: 'unavailable' }),
-    ]);
-    expect(published).toEqual([]);
+  it('answers a failed signal by its class of error, without the text of an unknown one', async () => {
+    const { text, frames } = setup(undefined, new Error('secret detail'));
+    text({ type: 'read', conversationId: 'c1', seq: 3 });
+    await flush();
+    expect(frames).toEqual([{ type: 'error', code: 'internal', message: 'the request failed' }]);
   });
 
-  it('keeps a connection’s sends in arrival order while checks take different times', async () => {
-    const delays: Record<string, number> = { a: 300, b: 10, c: 100 };
-    const { send, published } = setup(
-      (id) => new Promise<void>((resolve) => setTimeout(resolve, delays[id] ?? 0)),
-    );
-    for (const id of ['a', 'b', 'c']) send(id);
-    await jest.advanceTimersByTimeAsync(1_000);
-    expect(published).toEqual(['a', 'b', 'c']);
+  it('answers a send the protocol refuses with bad_request; it never reaches the use case', async () => {
+    const { text, frames } = setup(new ProtocolError('forbidden', 'unreachable'));
+    text({ ...send, body: 'not an object' });
+    await flush();
+    expect(frames).toEqual([expect.objectContaining({ type: 'error', ref: 'm1', code: 'bad_request' })]);
   });
 });

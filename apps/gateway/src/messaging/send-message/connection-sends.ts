@@ -1,0 +1,9 @@
+import { RefusalFence } from './refusal-fence';
+
+/** One connection's sends as SendMessageUseCase keeps them: their order, and the fence of refused ones. */
+export class ConnectionSends {
+  /** Each send is decided after the one before it, so they reach Kafka in arrival order. */
+  chain: Promise<void> = Promise.resolve();
+  /** Which conversations' sends wait for the resend of a refused one (PROTOCOL G3). */
+  readonly fence = new RefusalFence();
+}
