@@ -139,6 +139,14 @@ describe('outages of Redis and PostgreSQL', () => {
       // sync reads only PostgreSQL: it may answer, but an outage is never `internal`.
       const sync = await a.request({ type: 'sync' });
       expect(sync.type === 'sync_result' || sync.code === 'unavailable').toBe(true);
+      // Readiness asks only what a service uses: storage never touches Redis and stays ready.
+      const ready = async (name: string) => {
+        const port = ctx.stack.services.find((s) => s.name === name)!.port;
+        const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
+        return { status: res.status, checks: ((await res.json()) as { checks?: object }).checks };
+      };
+      expect(await ready('storage')).toEqual({ status: 200, checks: { kafka: 'up', postgres: 'up' } });
+      expect(await ready('sequencer')).toMatchObject({ status: 503 });
     } finally {
       await redisStart();
     }

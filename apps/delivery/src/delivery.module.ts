@@ -21,7 +21,7 @@ import { SignalBacklog } from './signals/signal-backlog';
     RedisModule,
     MembershipModule,
     KafkaModule.forService('delivery'),
-    HealthModule,
+    HealthModule.checking('kafka', 'postgres', 'redis'),
   ],
   providers: [
     DeviceRouter,

@@ -28,7 +28,7 @@ import { QueriesService } from './queries/queries.service';
     RedisModule,
     MembershipModule,
     KafkaModule.forService('gateway'),
-    HealthModule,
+    HealthModule.checking('kafka', 'postgres', 'redis'),
   ],
   controllers: [UsersController, ConversationsController, BroadcastsController, DemoController],
   providers: [

@@ -9,7 +9,13 @@ import { SeqBlockRepository } from './sequencing/seq-block.repository';
 import { SequenceBatchUseCase } from './sequencing/sequence-batch.usecase';
 
 @Module({
-  imports: [ConfigModule, DatabaseModule, RedisModule, KafkaModule.forService('sequencer'), HealthModule],
+  imports: [
+    ConfigModule,
+    DatabaseModule,
+    RedisModule,
+    KafkaModule.forService('sequencer'),
+    HealthModule.checking('kafka', 'postgres', 'redis'),
+  ],
   providers: [SeqBlockRepository, SequenceBatchUseCase, InboundConsumer],
 })
 export class SequencerModule {}
