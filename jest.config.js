@@ -1,4 +1,6 @@
-// Two tiers: unit specs beside the code, end-to-end specs under test/ (real services as processes).
+// Three tiers, run in this order (test/support/test-sequencer.js): unit specs beside the code
+// (pure logic, fakes allowed); medium specs under test/medium (one piece against the real
+// PostgreSQL, Redis and Kafka, in-process); end-to-end specs under test/ (the services as processes).
 const moduleNameMapper = {
   '^@im/(config|protocol|messaging|database|idempotency|realtime|health|metrics|client-sdk)$': '<rootDir>/libs/$1/src',
   '^@im/client-sdk/(node|testing)$': '<rootDir>/libs/client-sdk/src/$1',
@@ -20,6 +22,16 @@ module.exports = {
       rootDir: __dirname,
       roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test/chaos', '<rootDir>/docker'],
       testMatch: ['**/*.spec.ts'],
+      moduleNameMapper,
+      transform,
+      transformIgnorePatterns,
+    },
+    {
+      displayName: 'medium',
+      testEnvironment: 'node',
+      rootDir: __dirname,
+      roots: ['<rootDir>/test/medium'],
+      testMatch: ['**/*.medium-spec.ts'],
       moduleNameMapper,
       transform,
       transformIgnorePatterns,

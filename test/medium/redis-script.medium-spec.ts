@@ -10,8 +10,8 @@ describe('RedisScript (real Redis)', () => {
   const url = 'redis://127.0.0.1:6379';
   const prefix = `medium-script-${randomUUID().slice(0, 8)}:`;
   const clients: Redis[] = [];
-  const client = () => {
-    const c = createRedis(url, prefix);
+  const client = (keyPrefix = prefix) => {
+    const c = createRedis(url, keyPrefix);
     clients.push(c);
     return c;
   };
@@ -22,6 +22,9 @@ describe('RedisScript (real Redis)', () => {
   );
 
   afterAll(async () => {
+    const plain = client('');
+    const keys = await plain.keys(`${prefix}*`);
+    if (keys.length > 0) await plain.del(...keys);
     await Promise.all(clients.map((c) => c.quit()));
   });
 
