@@ -4,6 +4,7 @@ import { DatabaseModule } from '@im/database';
 import { HealthModule } from '@im/health';
 import { KafkaModule } from '@im/messaging';
 import { RedisModule } from '@im/realtime';
+import { IdempotencyModule } from '@im/idempotency';
 import { InboundConsumer } from './sequencing/inbound.consumer';
 import { SeqBlockRepository } from './sequencing/seq-block.repository';
 import { SequenceBatchUseCase } from './sequencing/sequence-batch.usecase';
@@ -14,6 +15,7 @@ import { SequenceBatchUseCase } from './sequencing/sequence-batch.usecase';
     DatabaseModule,
     RedisModule,
     KafkaModule.forService('sequencer'),
+    IdempotencyModule,
     HealthModule.checking('kafka', 'postgres', 'redis'),
   ],
   providers: [SeqBlockRepository, SequenceBatchUseCase, InboundConsumer],

@@ -7,3 +7,4 @@ export {
   decodeAssignment,
 } from './idempotency-guard';
 export type { Assignment, ConversationClaim, ClaimResult } from './idempotency-guard';
+export { IdempotencyModule } from './idempotency.module';

@@ -1,6 +1,8 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AppConfig, redisKeyPrefix } from '@im/config';
+import { GatewayBus } from './gateway-bus';
+import { PresenceStore } from './presence-store';
 
 export const REDIS = Symbol('REDIS');
 
@@ -62,9 +64,12 @@ class RedisLifecycle implements OnApplicationShutdown {
       inject: [AppConfig],
       useFactory: (config: AppConfig) => createRedis(config.REDIS_URL, redisKeyPrefix(config)),
     },
+    // The stores over the shared client, injected wherever they are used (never built in a class).
+    { provide: PresenceStore, inject: [REDIS], useFactory: (redis: Redis) => new PresenceStore(redis) },
+    { provide: GatewayBus, inject: [REDIS], useFactory: (redis: Redis) => new GatewayBus(redis) },
     RedisHealth,
     RedisLifecycle,
   ],
-  exports: [REDIS, RedisHealth],
+  exports: [REDIS, RedisHealth, PresenceStore, GatewayBus],
 })
 export class RedisModule {}

@@ -1,7 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Injectable } from '@nestjs/common';
 import type { ServerFrame } from '@im/protocol';
-import { DevicePresence, GatewayBus, GatewayEnvelope, PresenceStore, REDIS } from '@im/realtime';
+import { DevicePresence, GatewayBus, GatewayEnvelope, PresenceStore } from '@im/realtime';
 import { envelopesFor } from './frame-envelopes';
 
 export interface DeviceTarget {
@@ -13,13 +12,10 @@ export interface DeviceTarget {
 /** Finds users' online devices and sends frames to the gateway instances that hold them. */
 @Injectable()
 export class DeviceRouter {
-  readonly presence: PresenceStore;
-  private readonly bus: GatewayBus;
-
-  constructor(@Inject(REDIS) redis: Redis) {
-    this.presence = new PresenceStore(redis);
-    this.bus = new GatewayBus(redis);
-  }
+  constructor(
+    readonly presence: PresenceStore,
+    private readonly bus: GatewayBus,
+  ) {}
 
   async onlineDevices(userIds: string[]): Promise<DeviceTarget[]> {
     const byUser = await this.presence.devicesOf([...new Set(userIds)]);

@@ -8,17 +8,15 @@ import {
   ForbiddenException,
   Get,
   HttpCode,
-  Inject,
   NotFoundException,
   Param,
   Post,
   Query,
   UseGuards,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { UsersRepository } from '@im/database';
 import { CloseCode, SYSTEM_USER_ID } from '@im/protocol';
-import { GatewayBus, PresenceStore, REDIS } from '@im/realtime';
+import { GatewayBus, PresenceStore } from '@im/realtime';
 import { TokenService } from '../auth/token.service';
 import { AdminGuard } from './admin.guard';
 import { CreateUserDto, IssueTokenDto, PageQuery } from './admin.dto';
@@ -28,17 +26,12 @@ import { CreateUserDto, IssueTokenDto, PageQuery } from './admin.dto';
 @ApiTags('admin')
 @ApiBearerAuth()
 export class UsersController {
-  private readonly presence: PresenceStore;
-  private readonly bus: GatewayBus;
-
   constructor(
     private readonly users: UsersRepository,
     private readonly tokens: TokenService,
-    @Inject(REDIS) redis: Redis,
-  ) {
-    this.presence = new PresenceStore(redis);
-    this.bus = new GatewayBus(redis);
-  }
+    private readonly presence: PresenceStore,
+    private readonly bus: GatewayBus,
+  ) {}
 
   @Post()
   async create(@Body() dto: CreateUserDto) {

@@ -1,6 +1,5 @@
 import {
   BeforeApplicationShutdown,
-  Inject,
   Injectable,
   Logger,
   OnApplicationShutdown,
@@ -10,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { AppConfig, redisKeyPrefix } from '@im/config';
 import { metrics } from '@im/metrics';
 import { CloseCode, ServerFrame } from '@im/protocol';
-import { createRedis, GatewayBus, GatewayEnvelope, PresenceStore, REDIS } from '@im/realtime';
+import { createRedis, GatewayBus, GatewayEnvelope, PresenceStore } from '@im/realtime';
 import { ClientConnection, deviceKey } from './client-connection';
 
 const connectionsGauge = metrics.gauge('im_gateway_connections', 'Open WebSocket connections');
@@ -29,18 +28,14 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
   private readonly byDevice = new Map<string, ClientConnection>();
   /** Waiters for acks of admin calls, keyed by their `rest:` connId. */
   private readonly restWaiters = new Map<string, (frame: ServerFrame) => void>();
-  private readonly presence: PresenceStore;
-  readonly bus: GatewayBus;
   private subscriber?: Redis;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
-    @Inject(REDIS) redis: Redis,
+    private readonly presence: PresenceStore,
+    readonly bus: GatewayBus,
     private readonly config: AppConfig,
-  ) {
-    this.presence = new PresenceStore(redis);
-    this.bus = new GatewayBus(redis);
-  }
+  ) {}
 
   get gatewayId(): string {
     return this.config.INSTANCE_ID;

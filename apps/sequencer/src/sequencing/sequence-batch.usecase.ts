@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { Assignment, ConversationClaim, IdempotencyGuard, idempotencyKey } from '@im/idempotency';
 import { BatchProducer, InboundMessage, SequencedMessage } from '@im/messaging';
-import { REDIS } from '@im/realtime';
 import { metrics, stageLatency } from '@im/metrics';
 import { SeqAllocator } from './seq-allocator';
 import { SeqBlockRepository } from './seq-block.repository';
@@ -38,17 +36,14 @@ const MAX_CLAIM_ATTEMPTS = 8;
  */
 @Injectable()
 export class SequenceBatchUseCase {
-  private readonly guard: IdempotencyGuard;
   readonly allocator = new SeqAllocator<BatchState>();
 
   constructor(
-    @Inject(REDIS) redis: Redis,
+    private readonly guard: IdempotencyGuard,
     private readonly blocks: SeqBlockRepository,
     private readonly producer: BatchProducer,
     private readonly config: AppConfig,
-  ) {
-    this.guard = new IdempotencyGuard(redis);
-  }
+  ) {}
 
   /**
    * `isStale` says the partition moved to another sequencer during a rebalance: the batch is
