@@ -131,12 +131,24 @@ export interface Receipts {
   /** Each other member's cursors; present when the conversation has at most 200 members. */
   users?: { userId: string; deliveredSeq: number; readSeq: number }[];
 }
+/** Cumulative: this device has stored every message of the conversation up to `seq`. */
+export interface DeliverAckFrame {
+  type: 'deliver_ack';
+  conversationId: string;
+  seq: number;
+}
+export interface ReadFrame {
+  type: 'read';
+  conversationId: string;
+  seq: number;
+}
 export type RequestFrame = SyncFrame | HistoryFrame | ConversationsFrame | ReceiptsFrame;
 export type ClientFrame =
   | SendFrame
   | RecallFrame
   | RequestFrame
-  | { type: 'deliver_ack' | 'read'; conversationId: string; seq: number }
+  | DeliverAckFrame
+  | ReadFrame
   | { type: 'typing'; conversationId: string }
   | { type: 'ping' };
 
