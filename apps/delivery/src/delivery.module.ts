@@ -10,6 +10,7 @@ import { DeviceRouter } from './fan-out/device-router';
 import { FanOutUseCase } from './fan-out/fan-out.usecase';
 import { DeliveredCursorStore } from './repush/delivered-cursor.store';
 import { PendingPushes } from './repush/pending-pushes';
+import { RepushRoundUseCase } from './repush/repush-round.usecase';
 import { RepushWorker } from './repush/repush.worker';
 import { DeviceSignalsUseCase } from './signals/device-signals.usecase';
 import { SignalBacklog } from './signals/signal-backlog';
@@ -31,6 +32,7 @@ import { SignalBacklog } from './signals/signal-backlog';
     DeviceSignalsUseCase,
     SignalBacklog,
     RepushWorker,
+    RepushRoundUseCase,
     CatchUpWorker,
     DeliveryConsumers,
   ],

@@ -7,7 +7,10 @@ import { MembershipModule, RedisModule } from '@im/realtime';
 import { AdminGuard } from './admin/admin.guard';
 import { BroadcastService } from './admin/broadcast.service';
 import { BroadcastsController } from './admin/broadcasts.controller';
+import { ConversationLookup } from './admin/conversation-lookup';
 import { ConversationsController } from './admin/conversations.controller';
+import { MembershipChanges } from './admin/membership-changes';
+import { MessagesController } from './admin/messages.controller';
 import { DemoController } from './demo/demo.controller';
 import { SystemMessagesService } from './admin/system-messages.service';
 import { UsersController } from './admin/users.controller';
@@ -30,8 +33,16 @@ import { QueriesService } from './queries/queries.service';
     KafkaModule.forService('gateway'),
     HealthModule.checking('kafka', 'postgres', 'redis'),
   ],
-  controllers: [UsersController, ConversationsController, BroadcastsController, DemoController],
+  controllers: [
+    UsersController,
+    ConversationsController,
+    MessagesController,
+    BroadcastsController,
+    DemoController,
+  ],
   providers: [
+    ConversationLookup,
+    MembershipChanges,
     TokenService,
     AdminGuard,
     ConnectionRegistry,
