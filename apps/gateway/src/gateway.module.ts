@@ -15,7 +15,9 @@ import { DemoController } from './demo/demo.controller';
 import { SystemMessagesService } from './admin/system-messages.service';
 import { UsersController } from './admin/users.controller';
 import { TokenService } from './auth/token.service';
+import { AckWaiters } from './connections/ack-waiters';
 import { ConnectionRegistry } from './connections/connection-registry';
+import { LocalConnections } from './connections/local-connections';
 import { WsEndpoint } from './connections/ws-endpoint';
 import { FrameRouter } from './frames/frame-router';
 import { MessageLimiter } from './limits/message-limiter.service';
@@ -46,6 +48,8 @@ import { QueriesService } from './queries/queries.service';
     TokenService,
     AdminGuard,
     ConnectionRegistry,
+    LocalConnections,
+    AckWaiters,
     AcceptMessageUseCase,
     SendMessageUseCase,
     ForwardSignalUseCase,

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { AckFields, ProtocolError, SYSTEM_USER_ID } from '@im/protocol';
-import { ConnectionRegistry } from '../connections/connection-registry';
+import { AckWaiters } from '../connections/ack-waiters';
 import { AcceptMessageUseCase } from '../messaging/accept-message.usecase';
 
 /** Posts a system message through the same pipeline as a client send and waits for its ack. */
@@ -16,7 +16,7 @@ import { AcceptMessageUseCase } from '../messaging/accept-message.usecase';
 export class SystemMessagesService {
   constructor(
     private readonly accept: AcceptMessageUseCase,
-    private readonly registry: ConnectionRegistry,
+    private readonly waiters: AckWaiters,
     private readonly config: AppConfig,
   ) {}
 
@@ -33,7 +33,7 @@ export class SystemMessagesService {
       clientMsgId,
       contentType,
       body,
-      origin: { gatewayId: this.registry.gatewayId, connId: restId, deviceId: null },
+      origin: { gatewayId: this.config.INSTANCE_ID, connId: restId, deviceId: null },
       admin: true as const,
     };
     try {
@@ -46,7 +46,7 @@ export class SystemMessagesService {
       }
       throw error;
     }
-    const ack = this.registry.waitForAck(restId, this.config.ADMIN_ACK_TIMEOUT_MS);
+    const ack = this.waiters.wait(restId, this.config.ADMIN_ACK_TIMEOUT_MS);
     try {
       await this.accept.publish(command);
       const frame = await ack;
