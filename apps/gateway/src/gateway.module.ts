@@ -5,7 +5,9 @@ import { HealthModule } from '@im/health';
 import { KafkaModule } from '@im/messaging';
 import { MembershipModule, RedisModule } from '@im/realtime';
 import { AdminGuard } from './admin/admin.guard';
-import { BroadcastService } from './admin/broadcast.service';
+import { BroadcastJobs } from './admin/broadcast/broadcast-jobs.store';
+import { BroadcastRunner } from './admin/broadcast/broadcast-runner';
+import { BroadcastService } from './admin/broadcast/broadcast.service';
 import { BroadcastsController } from './admin/broadcasts.controller';
 import { ConversationLookup } from './admin/conversation-lookup';
 import { ConversationsController } from './admin/conversations.controller';
@@ -59,6 +61,8 @@ import { QueriesService } from './queries/queries.service';
     WsEndpoint,
     SystemMessagesService,
     BroadcastService,
+    BroadcastJobs,
+    BroadcastRunner,
   ],
 })
 export class GatewayModule {}

@@ -10,3 +10,4 @@ export { MembershipInvalidations } from './membership/membership-invalidations';
 export { isRedisOutage } from './redis-outage';
 export { execAll } from './redis-pipeline';
 export { RedisScript, ScriptNotDefinedError } from './redis-script';
+export { RedisLease, RedisLeases } from './redis-lease';

@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { AppConfig, redisKeyPrefix } from '@im/config';
 import { GatewayBus } from './gateway-bus';
 import { PresenceStore } from './presence-store';
+import { RedisLeases } from './redis-lease';
 
 export const REDIS = Symbol('REDIS');
 
@@ -67,9 +68,14 @@ class RedisLifecycle implements OnApplicationShutdown {
     // The stores over the shared client, injected wherever they are used (never built in a class).
     { provide: PresenceStore, inject: [REDIS], useFactory: (redis: Redis) => new PresenceStore(redis) },
     { provide: GatewayBus, inject: [REDIS], useFactory: (redis: Redis) => new GatewayBus(redis) },
+    {
+      provide: RedisLeases,
+      inject: [REDIS, AppConfig],
+      useFactory: (redis: Redis, config: AppConfig) => new RedisLeases(redis, config.INSTANCE_ID),
+    },
     RedisHealth,
     RedisLifecycle,
   ],
-  exports: [REDIS, RedisHealth, PresenceStore, GatewayBus],
+  exports: [REDIS, RedisHealth, PresenceStore, GatewayBus, RedisLeases],
 })
 export class RedisModule {}

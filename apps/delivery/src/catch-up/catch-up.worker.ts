@@ -1,10 +1,9 @@
-import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { CursorsRepository, MessagesRepository } from '@im/database';
 import { metrics } from '@im/metrics';
 import { messageFrame, ServerFrame } from '@im/protocol';
-import { REDIS } from '@im/realtime';
+import { RedisLease, RedisLeases } from '@im/realtime';
 import { PeriodicRounds } from '../periodic-rounds';
 import { DeviceRouter, DeviceTarget } from '../fan-out/device-router';
 import {
@@ -40,15 +39,18 @@ const PAGE = 100;
 @Injectable()
 export class CatchUpWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly rounds: PeriodicRounds;
+  private readonly lease: RedisLease;
   private state = new Map<string, CatchUpState>();
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    leases: RedisLeases,
     private readonly cursors: CursorsRepository,
     private readonly messages: MessagesRepository,
     private readonly router: DeviceRouter,
     private readonly config: AppConfig,
   ) {
+    // The client's key prefix makes it this deployment's lease.
+    this.lease = leases.named('catchup:lease');
     this.rounds = new PeriodicRounds('catch-up', config.CATCH_UP_INTERVAL_MS, () => this.tick());
   }
 
@@ -62,19 +64,10 @@ export class CatchUpWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   /** One round; returns how many messages were pushed (0 when another instance holds the lease). */
   async tick(now = Date.now()): Promise<number> {
-    const lease = 'catchup:lease'; // the client's key prefix makes it this deployment's
-    const won = await this.redis.set(
-      lease,
-      this.config.INSTANCE_ID,
-      'PX',
-      this.config.CATCH_UP_INTERVAL_MS,
-      'NX',
-    );
-    if (won !== 'OK' && (await this.redis.get(lease)) !== this.config.INSTANCE_ID) {
+    if (!(await this.lease.hold(this.config.CATCH_UP_INTERVAL_MS * 2))) {
       this.state.clear(); // the other instance keeps its own backoff
       return 0;
     }
-    await this.redis.pexpire(lease, this.config.CATCH_UP_INTERVAL_MS * 2);
 
     const memberships = await this.cursors.activeMemberships(
       this.config.CATCH_UP_WINDOW_SECONDS,

@@ -2,7 +2,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
 import { AdminGuard } from './admin.guard';
 import { BroadcastDto } from './admin.dto';
-import { BroadcastService } from './broadcast.service';
+import { BroadcastService } from './broadcast/broadcast.service';
 
 @Controller('admin/broadcasts')
 @UseGuards(AdminGuard)
