@@ -3,19 +3,12 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { Assignment, ConversationClaim, IdempotencyGuard, idempotencyKey } from '@im/idempotency';
 import { BatchProducer, InboundMessage, SequencedMessage } from '@im/messaging';
-import { metrics, stageLatency } from '@im/metrics';
+import { stageLatency } from '@im/metrics';
+import { blockShortfall } from './block-shortfall';
+import { dedupeHits, fencedClaims, sequenced } from './sequencer-metrics';
+import { newSeqNeeds } from './new-seq-needs';
 import { SeqAllocator } from './seq-allocator';
 import { SeqBlockRepository } from './seq-block.repository';
-
-const dedupeHits = metrics.counter(
-  'im_sequencer_dedupe_hits_total',
-  'Sends recognised as retries by clientMsgId',
-);
-const sequenced = metrics.counter('im_sequencer_messages_total', 'Messages sequenced');
-const fencedClaims = metrics.counter(
-  'im_sequencer_fenced_total',
-  'Conversations renumbered from a new block because another instance had numbered above this one',
-);
 
 interface BatchState {
   /** The winning assignment per idempotency key. */
@@ -100,20 +93,9 @@ export class SequenceBatchUseCase {
     const known = await this.guard.lookup(pendingKeys);
     const earlier = new Map<string, Assignment>();
     pendingKeys.forEach((key, i) => known[i] && earlier.set(key, known[i]));
-    // The messages that need a new seq, once per key, in partition order.
-    const needs: { key: string; conversationId: string }[] = [];
-    const seen = new Set<string>();
-    for (const i of pending) {
-      const key = keys[i];
-      const found = earlier.get(key);
-      if (found || seen.has(key)) {
-        dedupeHits.inc();
-        if (found) assigned.set(key, found);
-        continue;
-      }
-      seen.add(key);
-      needs.push({ key, conversationId: inbound[i].conversationId });
-    }
+    const { needs, reused, repeats } = newSeqNeeds(pending, keys, (i) => inbound[i].conversationId, earlier);
+    dedupeHits.inc({}, repeats);
+    for (const [key, assignment] of reused) assigned.set(key, assignment);
     await this.reserveFor(needs, state);
     const claims = new Map<string, ConversationClaim>();
     const proposed = new Map<string, Assignment>();
@@ -150,18 +132,7 @@ export class SequenceBatchUseCase {
    * by the next one Redis may have lost a high-water mark that another instance raised above it.
    */
   private async reserveFor(needs: { conversationId: string }[], state: BatchState): Promise<void> {
-    const count = new Map<string, number>();
-    for (const { conversationId } of needs) count.set(conversationId, (count.get(conversationId) ?? 0) + 1);
-    const shortfall = [...count]
-      .map(([conversationId, n]) => ({
-        conversationId,
-        missing: n - this.allocator.remaining(conversationId),
-      }))
-      .filter((r) => r.missing > 0)
-      .map((r) => ({
-        conversationId: r.conversationId,
-        size: Math.max(this.config.SEQ_BLOCK_SIZE, r.missing),
-      }));
+    const shortfall = blockShortfall(needs, (c) => this.allocator.remaining(c), this.config.SEQ_BLOCK_SIZE);
     for (const block of await this.blocks.reserve(shortfall)) {
       const fresh = block.first || state.fencedBefore.has(block.conversationId);
       this.allocator.addBlock(block.conversationId, block.ceiling, block.size, fresh ? state : undefined);
