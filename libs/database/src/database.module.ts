@@ -3,7 +3,9 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '@im/config';
 import { createDataSource, ensureDatabase, migrate } from './data-source';
 import { ConversationsRepository } from './repositories/conversations.repository';
+import { ConversationListRepository } from './repositories/conversation-list.repository';
 import { CursorsRepository } from './repositories/cursors.repository';
+import { ReceiptsRepository } from './repositories/receipts.repository';
 import { MessagesRepository } from './repositories/messages.repository';
 import { UsersRepository } from './repositories/users.repository';
 import { TraceRepository } from './repositories/trace.repository';
@@ -46,6 +48,8 @@ class DatabaseLifecycle implements OnApplicationShutdown {
     ConversationsRepository,
     MessagesRepository,
     CursorsRepository,
+    ReceiptsRepository,
+    ConversationListRepository,
     TraceRepository,
   ],
   exports: [
@@ -55,6 +59,8 @@ class DatabaseLifecycle implements OnApplicationShutdown {
     ConversationsRepository,
     MessagesRepository,
     CursorsRepository,
+    ReceiptsRepository,
+    ConversationListRepository,
     TraceRepository,
   ],
 })

@@ -12,5 +12,7 @@ export { MessagesRepository } from './repositories/messages.repository';
 export type { MessagePage } from './repositories/messages.repository';
 export { CursorsRepository } from './repositories/cursors.repository';
 export type { CursorMove, MemberCursors, MovedCursor } from './repositories/cursors.repository';
+export { ReceiptsRepository } from './repositories/receipts.repository';
+export { ConversationListRepository } from './repositories/conversation-list.repository';
 export { TraceRepository } from './repositories/trace.repository';
 export type { MessageTrace } from './repositories/trace.repository';

@@ -52,7 +52,7 @@ describe('ConversationsRepository and MessagesRepository (real PostgreSQL)', () 
     ]);
     await new Promise((r) => setTimeout(r, 5));
     await store.storeBatch([ctx.newSequenced(newer, third)]);
-    const list = await ctx.conversations.summariesForUser(me.id);
+    const list = await ctx.conversationList.forUser(me.id);
     expect(list.map((c) => [c.conversationId, c.lastSeq, c.unread])).toEqual([
       [newer, 1, 1],
       [older, 4, 2],

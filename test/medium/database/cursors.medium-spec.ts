@@ -82,7 +82,7 @@ describe('CursorsRepository (real PostgreSQL)', () => {
       move(c, 'p', conversationId, 1),
     ]);
     await ctx.cursors.advanceReadMany([{ userId: b.id, conversationId, seq: 2 }]);
-    const listed = await ctx.cursors.receiptsAt(conversationId, viewer.id, 2, 200);
+    const listed = await ctx.receipts.at(conversationId, viewer.id, 2, 200);
     expect(listed).toMatchObject({ members: 3, delivered: 1, read: 1 });
     expect(listed.users).toEqual(
       expect.arrayContaining([
@@ -92,7 +92,7 @@ describe('CursorsRepository (real PostgreSQL)', () => {
       ]),
     );
     // Four members in all is over a limit of 3: counts only.
-    expect(await ctx.cursors.receiptsAt(conversationId, viewer.id, 2, 3)).toEqual({
+    expect(await ctx.receipts.at(conversationId, viewer.id, 2, 3)).toEqual({
       members: 3,
       delivered: 1,
       read: 1,

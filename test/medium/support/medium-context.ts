@@ -6,10 +6,12 @@ import { AppConfig } from '@im/config';
 import {
   ConversationsRepository,
   createDataSource,
+  ConversationListRepository,
   CursorsRepository,
   ensureDatabase,
   MessagesRepository,
   migrate,
+  ReceiptsRepository,
   UsersRepository,
 } from '@im/database';
 import type { SequencedMessage } from '@im/messaging';
@@ -33,6 +35,8 @@ export class MediumContext {
   readonly conversations: ConversationsRepository;
   readonly messages: MessagesRepository;
   readonly cursors: CursorsRepository;
+  readonly receipts: ReceiptsRepository;
+  readonly conversationList: ConversationListRepository;
   private readonly extraRedis: Redis[] = [];
   private seqs = new Map<string, number>();
 
@@ -46,6 +50,8 @@ export class MediumContext {
     this.conversations = new ConversationsRepository(db);
     this.messages = new MessagesRepository(db);
     this.cursors = new CursorsRepository(db);
+    this.receipts = new ReceiptsRepository(db);
+    this.conversationList = new ConversationListRepository(db);
   }
 
   static async create(name: string): Promise<MediumContext> {

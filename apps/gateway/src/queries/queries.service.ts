@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { ConversationsRepository, CursorsRepository, MessagesRepository } from '@im/database';
+import {
+  ConversationListRepository,
+  ConversationsRepository,
+  MessagesRepository,
+  ReceiptsRepository,
+} from '@im/database';
 import {
   ProtocolError,
   ServerFrameMap,
@@ -20,7 +25,8 @@ export class QueriesService {
     private readonly conversations: ConversationsRepository,
     private readonly messages: MessagesRepository,
     private readonly membership: MembershipService,
-    private readonly cursors: CursorsRepository,
+    private readonly receiptCursors: ReceiptsRepository,
+    private readonly conversationList: ConversationListRepository,
   ) {}
 
   async sync(userId: string, deviceId: string, frame: SyncFrame): Promise<ServerFrameMap['sync_result']> {
@@ -69,7 +75,7 @@ export class QueriesService {
     return {
       type: 'conversations_result',
       reqId: frame.reqId,
-      conversations: await this.conversations.summariesForUser(userId),
+      conversations: await this.conversationList.forUser(userId),
     };
   }
 
@@ -78,7 +84,7 @@ export class QueriesService {
     await this.requireMember(frame.conversationId, userId);
     if (!(await this.messages.bySeq(frame.conversationId, frame.seq)))
       throw new ProtocolError('not_found', `no message ${frame.seq} in ${frame.conversationId}`);
-    const state = await this.cursors.receiptsAt(frame.conversationId, userId, frame.seq, RECEIPTS_USERS_MAX);
+    const state = await this.receiptCursors.at(frame.conversationId, userId, frame.seq, RECEIPTS_USERS_MAX);
     return {
       type: 'receipts_result',
       reqId: frame.reqId,

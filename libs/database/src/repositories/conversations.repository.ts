@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { ConversationSummary } from '@im/protocol';
-import { MESSAGE_COLUMNS, MessageRow, toMessageView } from '../rows';
 
 export interface Conversation {
   id: string;
@@ -141,43 +139,6 @@ export class ConversationsRepository {
       conversationId: r.conversation_id,
       lastSeq: Number(r.last_seq),
       deliveredSeq: Number(r.delivered_seq ?? 0),
-    }));
-  }
-
-  /** The user's conversations, most recently active first, with unread counts and last message. */
-  async summariesForUser(userId: string): Promise<ConversationSummary[]> {
-    const rows: (MessageRow & {
-      id: string;
-      type: 'direct' | 'group';
-      title: string | null;
-      last_seq: string;
-      read_seq: string;
-      unread: string;
-      has_last: boolean;
-    })[] = await this.db.query(
-      `SELECT c.id, c.type, c.title, c.last_seq, m.read_seq,
-              (SELECT count(*) FROM messages x
-                WHERE x.conversation_id = c.id AND x.seq > m.read_seq AND x.sender_id <> $1
-                  AND x.content_type <> 'recall') AS unread,
-              (l.message_id IS NOT NULL) AS has_last,
-              ${MESSAGE_COLUMNS.split(', ')
-                .map((col) => `l.${col}`)
-                .join(', ')}
-         FROM members m
-         JOIN conversations c ON c.id = m.conversation_id
-    LEFT JOIN messages l ON l.conversation_id = c.id AND l.seq = c.last_seq
-        WHERE m.user_id = $1
-        ORDER BY l.sent_at DESC NULLS LAST, c.created_at DESC, c.id`,
-      [userId],
-    );
-    return rows.map((r) => ({
-      conversationId: r.id,
-      type: r.type,
-      title: r.title,
-      lastSeq: Number(r.last_seq),
-      readSeq: Number(r.read_seq),
-      unread: Number(r.unread),
-      lastMessage: r.has_last ? toMessageView({ ...r, conversation_id: r.id }) : null,
     }));
   }
 }

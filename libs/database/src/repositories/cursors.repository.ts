@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+export type { MovedCursor } from './cursor-rows';
+import { columns, MOVED_COLUMNS, MovedCursor, MovedRow, toMoved, updatedRows } from './cursor-rows';
 
 export interface MemberCursors {
   userId: string;
@@ -14,38 +16,6 @@ export interface CursorMove {
   conversationId: string;
   seq: number;
 }
-
-/** A user's cursor that moved, with what receipts need to know about its conversation. */
-export interface MovedCursor {
-  conversationId: string;
-  userId: string;
-  seq: number;
-  conversationType: 'direct' | 'group';
-  /** The members of a direct conversation (both); empty for a group. */
-  directMembers: string[];
-}
-
-interface MovedRow {
-  conversation_id: string;
-  user_id: string;
-  seq: string;
-  type: 'direct' | 'group';
-  member_ids: string[] | null;
-}
-
-const toMoved = (r: MovedRow): MovedCursor => ({
-  conversationId: r.conversation_id,
-  userId: r.user_id,
-  seq: Number(r.seq),
-  conversationType: r.type,
-  directMembers: r.member_ids ?? [],
-});
-
-/** What a moved cursor's RETURNING lists: a direct conversation's members come along for its receipts. */
-const MOVED_COLUMNS = `m.conversation_id, m.user_id, c.type,
-  CASE WHEN c.type = 'direct' THEN
-    (SELECT array_agg(o.user_id) FROM members o WHERE o.conversation_id = m.conversation_id)
-  END AS member_ids`;
 
 /** Delivered and read cursors. Cursors only move forward; a lower value is ignored. */
 @Injectable()
@@ -145,48 +115,6 @@ export class CursorsRepository {
     }));
   }
 
-  /**
-   * The other members' state at `seq`: how many have a delivered / read cursor at or above it,
-   * and, up to `listUpTo` members in all, each one's cursors. One aggregate over the
-   * conversation's member rows (the primary key's prefix).
-   */
-  async receiptsAt(
-    conversationId: string,
-    viewerId: string,
-    seq: number,
-    listUpTo: number,
-  ): Promise<{ members: number; delivered: number; read: number; users?: MemberCursors[] }> {
-    const [row]: {
-      members: string;
-      delivered: string;
-      read: string;
-      users: { userId: string; deliveredSeq: string; readSeq: string }[] | null;
-    }[] = await this.db.query(
-      `SELECT count(*) AS members,
-              count(*) FILTER (WHERE delivered_seq >= $3) AS delivered,
-              count(*) FILTER (WHERE read_seq >= $3) AS read,
-              CASE WHEN count(*) + 1 <= $4 THEN
-                json_agg(json_build_object('userId', user_id, 'deliveredSeq', delivered_seq, 'readSeq', read_seq) ORDER BY user_id)
-              END AS users
-         FROM members WHERE conversation_id = $1 AND user_id <> $2`,
-      [conversationId, viewerId, seq, listUpTo],
-    );
-    return {
-      members: Number(row.members),
-      delivered: Number(row.delivered),
-      read: Number(row.read),
-      ...(row.users
-        ? {
-            users: row.users.map((u) => ({
-              userId: u.userId,
-              deliveredSeq: Number(u.deliveredSeq),
-              readSeq: Number(u.readSeq),
-            })),
-          }
-        : {}),
-    };
-  }
-
   async forConversation(conversationId: string): Promise<MemberCursors[]> {
     const rows: { user_id: string; delivered_seq: string; read_seq: string }[] = await this.db.query(
       `SELECT user_id, delivered_seq, read_seq FROM members WHERE conversation_id = $1 ORDER BY user_id`,
@@ -198,24 +126,4 @@ export class CursorsRepository {
       readSeq: Number(r.read_seq),
     }));
   }
-}
-
-const columns = (moves: CursorMove[]) => [
-  moves.map((m) => m.userId),
-  moves.map((m) => m.deviceId),
-  moves.map((m) => m.conversationId),
-  moves.map((m) => m.seq),
-];
-
-/** TypeORM answers UPDATE … RETURNING with [rows, rowCount] (a SELECT with just rows). */
-function updatedRows<T>(result: unknown): T[] {
-  if (
-    Array.isArray(result) &&
-    result.length === 2 &&
-    Array.isArray(result[0]) &&
-    typeof result[1] === 'number'
-  ) {
-    return result[0] as T[];
-  }
-  return result as T[];
 }
