@@ -2,6 +2,7 @@ import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Logger } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { CommitWatermarks } from '../commit-watermarks';
+import { OffsetCommitter } from '../offset-committer';
 import { ConsumerWatchdog } from '../consumer-watchdog';
 import { TopicEvents, TopicName } from '../events';
 import { BatchConsumer, BatchConsumerOptions, groupFor, topicFor } from '../kafka-client';
@@ -34,7 +35,15 @@ export class KafkajsConsumer<T extends TopicName> implements BatchConsumer {
   private running = false;
   private readonly watermarks = new CommitWatermarks();
   private commitTimer?: NodeJS.Timeout;
-  private committing?: Promise<void>;
+  private readonly committer = new OffsetCommitter(
+    this.watermarks,
+    (offsets) => {
+      const topic = topicFor(this.config, this.topic);
+      return this.consumer.commitOffsets(offsets.map((o) => ({ topic, ...o })));
+    },
+    // Not fatal: a rebalance or a broker restart; the next owner replays from the last commit.
+    (error) => this.logger.debug(`offset commit failed: ${String(error)}`),
+  );
   /**
    * Batches being handled, with when they started and how to heartbeat for them: stop() lets
    * them finish and commits them before leaving, and one timer heartbeats while any is young.
@@ -173,21 +182,9 @@ export class KafkajsConsumer<T extends TopicName> implements BatchConsumer {
       }
   }
 
-  /** Commits what is durable and not committed yet; one commit at a time, a failed one is retried on the next tick. */
+  /** Commits what is durable and not committed yet (see OffsetCommitter). */
   private commit(): Promise<void> {
-    if (this.committing) return this.committing;
-    const offsets = this.watermarks.pending();
-    if (offsets.length === 0) return Promise.resolve();
-    const topic = topicFor(this.config, this.topic);
-    this.committing = this.consumer
-      .commitOffsets(offsets.map((o) => ({ topic, ...o })))
-      .then(
-        () => this.watermarks.committedAt(offsets),
-        // Not fatal: a rebalance or a broker restart; the next owner replays from the last commit.
-        (error) => this.logger.debug(`offset commit failed: ${String(error)}`),
-      )
-      .finally(() => (this.committing = undefined));
-    return this.committing;
+    return this.committer.commit();
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {

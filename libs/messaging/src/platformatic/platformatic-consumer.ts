@@ -1,23 +1,24 @@
 import {
   type Consumer,
   type ConsumerOptions,
-  GroupProtocols,
   type Message,
   type MessagesStream,
   MessagesStreamFallbackModes,
   MessagesStreamModes,
-  stringDeserializers,
 } from '@platformatic/kafka';
 import { Logger } from '@nestjs/common';
 import type { AppConfig } from '@im/config';
 import { CommitWatermarks } from '../commit-watermarks';
+import { OffsetCommitter } from '../offset-committer';
 import { ConsumerWatchdog } from '../consumer-watchdog';
 import { consumerLag } from '../consumer-lag';
 import type { TopicEvents, TopicName } from '../events';
-import { type BatchConsumer, type BatchConsumerOptions, groupFor, topicFor } from '../kafka-client';
+import { type BatchConsumer, type BatchConsumerOptions, topicFor } from '../kafka-client';
 import { retryUntil } from '../retry-until';
 import { PartitionLanes } from './partition-lanes';
-import { type PlatformaticConnection, retryDelay } from './platformatic-connection';
+import { consumerOptions } from './consumer-options';
+import { OutputLines } from './output-lines';
+import type { PlatformaticConnection } from './platformatic-connection';
 
 type Record = Message<string, string, string, string>;
 export type StringConsumer = Consumer<string, string, string, string>;
@@ -52,16 +53,27 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
   private readonly watermarks = new CommitWatermarks();
   /** Partitions whose lane is being drained, with the drain's promise. */
   private readonly draining = new Map<number, Promise<void>>();
-  /** Per partition, the outputs handed off and not durable yet: one chain in batch order, and how many. */
-  private readonly outputs = new Map<number, { chain: Promise<void>; inFlight: number }>();
-  /** Partitions whose output failed after their handler moved on: no more batches until the restart. */
-  private readonly failedOutputs = new Set<number>();
+  private readonly outputs = new OutputLines(MAX_OUTPUTS_IN_FLIGHT, (partition, error) =>
+    this.outputFailed(partition, error),
+  );
   private running = false;
   /** stop() was called: nothing restarts the consumer any more. */
   private stopped = false;
   private restarting = false;
   private commitTimer?: NodeJS.Timeout;
-  private committing?: Promise<void>;
+  private readonly committer = new OffsetCommitter(
+    this.watermarks,
+    (offsets) =>
+      this.consumer!.commit({
+        offsets: offsets.map((o) => ({
+          topic: this.topic,
+          partition: o.partition,
+          offset: BigInt(o.offset),
+          leaderEpoch: -1,
+        })),
+      }),
+    (error) => this.logger.debug(`offset commit failed: ${String(error)}`),
+  );
   private readonly watchdog = new ConsumerWatchdog(STALL_LIMIT_MS, Date.now());
   private watchdogTimer?: NodeJS.Timeout;
   private readonly topic: string;
@@ -77,25 +89,9 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
   }
 
   private create(): StringConsumer {
-    const group = {
-      groupId: groupFor(this.config, `${this.options.service}.${this.options.topic}`),
-      groupInstanceId: this.config.KAFKA_STATIC_MEMBERSHIP === '1' ? this.config.INSTANCE_ID : undefined,
-      rebalanceTimeout: 20_000,
-      // Used by the classic protocol; with KIP-848 the broker's group.consumer.* settings rule.
-      sessionTimeout: this.config.KAFKA_SESSION_TIMEOUT_MS,
-      heartbeatInterval: 1000,
-    };
-    const consumer = this.createConsumer({
-      ...this.connection,
-      clientId: `${this.connection.clientId}-${this.options.topic}`,
-      deserializers: stringDeserializers,
-      maxWaitTime: this.config.KAFKA_FETCH_MAX_WAIT_MS,
-      retries: 60,
-      retryDelay,
-      ...group,
-      groupProtocol:
-        this.config.KAFKA_GROUP_PROTOCOL === 'consumer' ? GroupProtocols.CONSUMER : GroupProtocols.CLASSIC,
-    });
+    const consumer = this.createConsumer(
+      consumerOptions(this.connection, this.config, this.options.service, this.options.topic),
+    );
     // Partitions are about to move: what is durable is committed, so their next owner replays little.
     consumer.on('consumer:group:rebalance', () => {
       void this.commit();
@@ -174,9 +170,8 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
   private async drain(partition: number): Promise<void> {
     // Let the rest of this fetch's records join the first batch.
     await new Promise((r) => setImmediate(r));
-    while (this.running && !this.failedOutputs.has(partition)) {
-      const line = this.outputs.get(partition);
-      if (line && line.inFlight >= MAX_OUTPUTS_IN_FLIGHT) await line.chain.catch(() => undefined);
+    while (this.running && !this.outputs.hasFailed(partition)) {
+      await this.outputs.room(partition);
       const generation = this.lanes.generation(partition);
       const batch = this.lanes.take(partition, MAX_BATCH);
       if (batch.length === 0 || generation === undefined) return;
@@ -184,51 +179,16 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
       const handled = await this.handleUntilDone(partition, batch, isStale);
       if (this.stream?.isPaused() && this.lanes.queued() < MAX_QUEUED / 2) this.stream.resume();
       if (!handled) return;
-      this.afterOutput(
-        partition,
-        handled === true ? undefined : handled.durable,
-        batch[batch.length - 1].offset,
-        isStale,
-      );
+      const lastOffset = batch[batch.length - 1].offset.toString();
+      // The batch's offset becomes committable once its output (and every earlier one) is durable.
+      this.outputs.add(partition, handled === true ? undefined : handled.durable, () => {
+        if (!isStale()) this.watermarks.handled(partition, lastOffset);
+      });
     }
   }
 
-  /**
-   * A batch's offset becomes committable once its output and every earlier batch's output of
-   * the partition are durable. An output that fails leaves the watermark before it; the
-   * consumer is then restarted from the last commit, because the handler already handed on
-   * the batches after it.
-   */
-  private afterOutput(
-    partition: number,
-    durable: Promise<void> | undefined,
-    lastOffset: bigint,
-    isStale: () => boolean,
-  ) {
-    const markDurable = () => {
-      if (!isStale()) this.watermarks.handled(partition, lastOffset.toString());
-    };
-    let line = this.outputs.get(partition);
-    if (!durable && !line) return markDurable();
-    // Its failure is seen through the chain, or is moot behind an earlier one that failed; it
-    // must never be an unhandled rejection.
-    durable?.catch(() => undefined);
-    if (!line) this.outputs.set(partition, (line = { chain: Promise.resolve(), inFlight: 0 }));
-    const current = line;
-    current.inFlight++;
-    current.chain = current.chain.then(() => durable).then(markDurable);
-    current.chain.then(
-      () => {
-        if (--current.inFlight === 0 && this.outputs.get(partition) === current)
-          this.outputs.delete(partition);
-      },
-      (error: unknown) => this.outputFailed(partition, error),
-    );
-  }
-
+  /** The handler already handed on the batches after it: consume again from the last commit. */
   private outputFailed(partition: number, error: unknown): void {
-    if (this.failedOutputs.has(partition)) return;
-    this.failedOutputs.add(partition);
     this.logger.warn(
       `output of partition ${partition} failed: ${String(error)}; consuming again from the last commit`,
     );
@@ -264,27 +224,9 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
     }
   }
 
-  /** Commits what is durable and not committed yet; one commit at a time, a failed one is retried on the next tick. */
+  /** Commits what is durable and not committed yet (see OffsetCommitter). */
   private commit(): Promise<void> {
-    if (this.committing || !this.consumer) return this.committing ?? Promise.resolve();
-    const offsets = this.watermarks.pending();
-    if (offsets.length === 0) return Promise.resolve();
-    this.committing = this.consumer
-      .commit({
-        offsets: offsets.map((o) => ({
-          topic: this.topic,
-          partition: o.partition,
-          offset: BigInt(o.offset),
-          leaderEpoch: -1,
-        })),
-      })
-      .then(
-        () => this.watermarks.committedAt(offsets),
-        // Not fatal: a rebalance or a broker restart; the next owner replays from the last commit.
-        (error: unknown) => this.logger.debug(`offset commit failed: ${String(error)}`),
-      )
-      .finally(() => (this.committing = undefined));
-    return this.committing;
+    return this.consumer ? this.committer.commit() : Promise.resolve();
   }
 
   /**
@@ -338,14 +280,13 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
     this.stream?.pause();
     await Promise.allSettled([...this.draining.values()]);
     // What is in flight becomes durable or fails; either way the watermark is final.
-    await Promise.allSettled([...this.outputs.values()].map((o) => o.chain));
+    await this.outputs.settled();
     await this.commit();
     await this.stream?.close().catch(() => undefined);
     await this.consumer?.close().catch(() => undefined);
     this.lanes.assign([]);
     this.watermarks.assigned([]);
     this.outputs.clear();
-    this.failedOutputs.clear();
     this.stream = undefined;
   }
 
