@@ -26,6 +26,16 @@ class DatabaseLifecycle implements OnApplicationShutdown {
   }
 }
 
+const REPOSITORIES = [
+  UsersRepository,
+  ConversationsRepository,
+  MessagesRepository,
+  CursorsRepository,
+  ReceiptsRepository,
+  ConversationListRepository,
+  TraceRepository,
+];
+
 /** PostgreSQL: created if missing, migrated under an advisory lock, then shared by the repositories. */
 @Global()
 @Module({
@@ -44,24 +54,8 @@ class DatabaseLifecycle implements OnApplicationShutdown {
     },
     DatabaseHealth,
     DatabaseLifecycle,
-    UsersRepository,
-    ConversationsRepository,
-    MessagesRepository,
-    CursorsRepository,
-    ReceiptsRepository,
-    ConversationListRepository,
-    TraceRepository,
+    ...REPOSITORIES,
   ],
-  exports: [
-    DataSource,
-    DatabaseHealth,
-    UsersRepository,
-    ConversationsRepository,
-    MessagesRepository,
-    CursorsRepository,
-    ReceiptsRepository,
-    ConversationListRepository,
-    TraceRepository,
-  ],
+  exports: [DataSource, DatabaseHealth, ...REPOSITORIES],
 })
 export class DatabaseModule {}

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { metrics } from '@im/metrics';
-import { ClientFrame, CloseCode, parseClientFrame, ProtocolError } from '@im/protocol';
+import { ClientFrameMap, ClientFrameType, CloseCode, parseClientFrame, ProtocolError } from '@im/protocol';
 import { ClientConnection } from '../connections/client-connection';
 import { asProtocolError } from '../errors/failure-code';
 import { MessageLimiter } from '../limits/message-limiter.service';
@@ -46,36 +46,39 @@ export class FrameRouter {
     );
   }
 
-  private dispatch(conn: ClientConnection, frame: ClientFrame): void {
-    switch (frame.type) {
-      case 'ping':
-        return conn.send({ type: 'pong', serverTime: Date.now() });
-      case 'send':
-      case 'recall':
-        return void this.sends.execute(conn, sendCommandOf(frame), (refusal) =>
-          this.refuse(conn, frame.clientMsgId, refusal),
-        );
-      case 'typing':
-      case 'deliver_ack':
-      case 'read':
-        return this.run(conn, undefined, () => this.signals.execute(conn, frame));
-      case 'sync':
-        return this.run(conn, frame.reqId, async () =>
-          conn.send(await this.queries.sync(conn.userId, conn.deviceId, frame)),
-        );
-      case 'history':
-        return this.run(conn, frame.reqId, async () =>
-          conn.send(await this.queries.history(conn.userId, frame)),
-        );
-      case 'conversations':
-        return this.run(conn, frame.reqId, async () =>
-          conn.send(await this.queries.list(conn.userId, frame)),
-        );
-      case 'receipts':
-        return this.run(conn, frame.reqId, async () =>
-          conn.send(await this.queries.receipts(conn.userId, frame)),
-        );
-    }
+  /** One handler per frame type; the compiler checks that every type of the contract has one. */
+  private readonly handlers: {
+    [K in ClientFrameType]: (conn: ClientConnection, frame: ClientFrameMap[K]) => void;
+  } = {
+    ping: (conn) => conn.send({ type: 'pong', serverTime: Date.now() }),
+    send: (conn, frame) => this.send(conn, frame),
+    recall: (conn, frame) => this.send(conn, frame),
+    typing: (conn, frame) => this.run(conn, undefined, () => this.signals.execute(conn, frame)),
+    deliver_ack: (conn, frame) => this.run(conn, undefined, () => this.signals.execute(conn, frame)),
+    read: (conn, frame) => this.run(conn, undefined, () => this.signals.execute(conn, frame)),
+    sync: (conn, frame) =>
+      this.run(conn, frame.reqId, async () =>
+        conn.send(await this.queries.sync(conn.userId, conn.deviceId, frame)),
+      ),
+    history: (conn, frame) =>
+      this.run(conn, frame.reqId, async () => conn.send(await this.queries.history(conn.userId, frame))),
+    conversations: (conn, frame) =>
+      this.run(conn, frame.reqId, async () => conn.send(await this.queries.list(conn.userId, frame))),
+    receipts: (conn, frame) =>
+      this.run(conn, frame.reqId, async () => conn.send(await this.queries.receipts(conn.userId, frame))),
+  };
+
+  private dispatch<K extends ClientFrameType>(conn: ClientConnection, frame: ClientFrameMap[K]): void {
+    (this.handlers[frame.type as K] as (conn: ClientConnection, frame: ClientFrameMap[K]) => void)(
+      conn,
+      frame,
+    );
+  }
+
+  private send(conn: ClientConnection, frame: ClientFrameMap['send' | 'recall']): void {
+    void this.sends.execute(conn, sendCommandOf(frame), (refusal) =>
+      this.refuse(conn, frame.clientMsgId, refusal),
+    );
   }
 
   /** Answers a refusal; `rate_limited` ones (fenced ones too) count towards closing with 4429. */

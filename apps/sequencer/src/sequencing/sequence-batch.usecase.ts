@@ -62,9 +62,12 @@ export class SequenceBatchUseCase {
       if (fenced === 'abandoned') return 'abandoned';
       pending = pending.filter((i) => fenced.has(inbound[i].conversationId));
     }
+    // A copy sent twice within the batch is new once: the later copy is a retry (acked, not pushed again).
     const output = inbound.map((m, i): SequencedMessage => {
       const assignment = assigned.get(keys[i])!;
-      return { ...m, ...assignment, retry: !isNew.has(assignment.messageId) };
+      const retry = !isNew.has(assignment.messageId);
+      isNew.delete(assignment.messageId);
+      return { ...m, ...assignment, retry };
     });
     // Queued in order; the next batch is claimed while this one is produced (pipelined hop).
     const durable = this.producer
@@ -73,7 +76,7 @@ export class SequenceBatchUseCase {
         output.map((event) => ({ key: event.conversationId, event })),
       )
       .then(() => {
-        sequenced.inc({}, isNew.size);
+        sequenced.inc({}, output.filter((m) => !m.retry).length);
         for (const m of output)
           if (!m.retry) stageLatency.observe({ stage: 'sequenced' }, (m.sentAt - m.acceptedAt) / 1000);
       });
