@@ -26,7 +26,7 @@ describe('SequenceBatchUseCase', () => {
       },
     } as unknown as IdempotencyGuard;
     let ceiling = 0;
-    const reserved: { conversationId: string; size: number; first: boolean }[] = [];
+    const reserved: { conversationId: string; size: number; ceiling: number; first: boolean }[] = [];
     const blocks = {
       reserve: async (requests: { conversationId: string; size: number }[]) =>
         requests.map((r) => {
