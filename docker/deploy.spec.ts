@@ -343,6 +343,12 @@ const baseEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? '/usr
 
 // =============================================================================================
 
+/** These checks need the build: without it they would prove nothing, so they fail and say why. */
+function requireBuild(): void {
+  if (!existsSync(join(ROOT, 'dist', 'apps')))
+    throw new Error('dist/ is missing: run `npm run build` first (npm test builds before it tests)');
+}
+
 describe('Kubernetes manifests (docker/k8s)', () => {
   it('kustomization.yaml lists every manifest file, and only existing ones', () => {
     expect([...kustomization.resources].sort()).toEqual(manifestFiles());
@@ -712,10 +718,7 @@ describe('docker/Dockerfile and docker/entrypoint.sh', () => {
       expect(entrypoint).toMatch(
         new RegExp(`^\\s*${app}\\) PORT=\\$\\{${PORT_VARIABLE[app]}:-${DEFAULT_PORT(app)}\\}`, 'm'),
       );
-    if (!existsSync(join(ROOT, 'dist'))) {
-      console.warn('dist/ is missing (no `npm run build` yet): not checking the built entry files');
-      return;
-    }
+    requireBuild();
     for (const app of APPS) {
       const main = join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
       expect([main, existsSync(main)]).toEqual([main, true]);
@@ -749,10 +752,7 @@ describe('docker/Dockerfile and docker/entrypoint.sh', () => {
     });
 
     it('starts each built service with its @im/* aliases resolved (it reaches config validation)', async () => {
-      if (!existsSync(join(ROOT, 'dist', 'apps'))) {
-        console.warn('dist/ is missing (no `npm run build` yet): not starting the built services');
-        return;
-      }
+      requireBuild();
       // No ADMIN_TOKEN: each service loads all its modules, then stops with exit 78 before any I/O.
       const outcomes = await Promise.all(
         APPS.map((app) => run('sh', [ENTRYPOINT], { ...baseEnv(), APP: app })),
