@@ -1,13 +1,15 @@
-import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { Consumer, Kafka } from 'kafkajs';
 import { Logger } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { CommitWatermarks } from '../commit-watermarks';
 import { OffsetCommitter } from '../offset-committer';
 import { ConsumerWatchdog } from '../consumer-watchdog';
-import { TopicEvents, TopicName } from '../events';
-import { BatchConsumer, BatchConsumerOptions, groupFor, topicFor } from '../kafka-client';
-import { consumerLag } from '../consumer-lag';
+import { TopicName } from '../events';
+import { BatchConsumer, BatchConsumerOptions, topicFor } from '../kafka-client';
 import { retryUntil } from '../retry-until';
+import { BusyBatches } from './busy-batches';
+import { kafkajsConsumerConfig } from './consumer-config';
+import { handleKafkajsBatch } from './handle-batch';
 
 const COMMIT_INTERVAL_MS = 500;
 const HEARTBEAT_INTERVAL_MS = 1000;
@@ -44,11 +46,8 @@ export class KafkajsConsumer<T extends TopicName> implements BatchConsumer {
     // Not fatal: a rebalance or a broker restart; the next owner replays from the last commit.
     (error) => this.logger.debug(`offset commit failed: ${String(error)}`),
   );
-  /**
-   * Batches being handled, with when they started and how to heartbeat for them: stop() lets
-   * them finish and commits them before leaving, and one timer heartbeats while any is young.
-   */
-  private readonly inFlight = new Map<Promise<void>, { startedAt: number; heartbeat: () => Promise<void> }>();
+  /** Batches being handled: stop() lets them finish and commits them before leaving. */
+  private readonly busy = new BusyBatches(BUSY_HEARTBEAT_LIMIT_MS);
   private heartbeatTimer?: NodeJS.Timeout;
   private readonly watchdog = new ConsumerWatchdog(STALL_LIMIT_MS, Date.now());
   private watchdogTimer?: NodeJS.Timeout;
@@ -71,16 +70,7 @@ export class KafkajsConsumer<T extends TopicName> implements BatchConsumer {
   }
 
   private create(): Consumer {
-    const consumer = this.kafka.consumer({
-      groupId: groupFor(this.config, `${this.service}.${this.topic}`),
-      sessionTimeout: this.config.KAFKA_SESSION_TIMEOUT_MS,
-      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
-      rebalanceTimeout: 20000,
-      maxWaitTimeInMs: this.config.KAFKA_FETCH_MAX_WAIT_MS,
-      allowAutoTopicCreation: false,
-      // Short steps: after a broker restart the group rejoins within a second of it answering.
-      retry: { initialRetryTime: 200, maxRetryTime: 1000, retries: 60 },
-    });
+    const consumer = this.kafka.consumer(kafkajsConsumerConfig(this.config, this.service, this.topic));
     consumer.on(consumer.events.FETCH, () => this.watchdog.activity(Date.now()));
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.watchdog.activity(Date.now());
@@ -120,7 +110,7 @@ export class KafkajsConsumer<T extends TopicName> implements BatchConsumer {
   private checkStalled(): void {
     // A member with no partitions (more instances than partitions) has nothing to fetch.
     if (!this.running || this.restarting || this.assignedPartitions === 0) return;
-    if (this.watchdog.stalled(Date.now(), this.inFlight.size))
+    if (this.watchdog.stalled(Date.now(), this.busy.size))
       void this.restart(this.consumer, `: nothing fetched for over ${STALL_LIMIT_MS / 1000} s`);
   }
 
@@ -147,67 +137,22 @@ export class KafkajsConsumer<T extends TopicName> implements BatchConsumer {
     this.commitTimer ??= setInterval(() => void this.commit(), COMMIT_INTERVAL_MS);
     this.watchdog.activity(Date.now());
     this.watchdogTimer ??= setInterval(() => this.checkStalled(), WATCHDOG_TICK_MS);
-    this.heartbeatTimer ??= setInterval(() => this.heartbeatWhileBusy(), HEARTBEAT_INTERVAL_MS);
+    this.heartbeatTimer ??= setInterval(() => this.busy.heartbeat(), HEARTBEAT_INTERVAL_MS);
     await this.consumer.run({
       // Offsets are committed by commit() from the watermarks of durable batches.
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: Math.max(1, Math.min(4, this.config.KAFKA_PARTITIONS)),
-      eachBatch: (payload) => this.tracked(payload),
+      eachBatch: (payload) =>
+        this.busy.track(handleKafkajsBatch(payload, this.options.handle, this.watermarks), () =>
+          payload.heartbeat(),
+        ),
     });
-  }
-
-  private async tracked(payload: EachBatchPayload): Promise<void> {
-    const batch = this.onBatch(payload);
-    this.inFlight.set(batch, { startedAt: Date.now(), heartbeat: () => payload.heartbeat() });
-    try {
-      await batch;
-    } finally {
-      this.inFlight.delete(batch);
-    }
-  }
-
-  /**
-   * kafkajs heartbeats only between batches: with a short session timeout, a batch that waits
-   * for a restarting dependency would get its consumer thrown out of the group. One heartbeat
-   * serves the whole consumer; a rebalance shows here as an error, which kafkajs's own next
-   * heartbeat acts on.
-   */
-  private heartbeatWhileBusy(): void {
-    const now = Date.now();
-    for (const batch of this.inFlight.values())
-      if (now - batch.startedAt <= BUSY_HEARTBEAT_LIMIT_MS) {
-        batch.heartbeat().catch(() => undefined);
-        return;
-      }
   }
 
   /** Commits what is durable and not committed yet (see OffsetCommitter). */
   private commit(): Promise<void> {
     return this.committer.commit();
-  }
-
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
-    const events = batch.messages.map((m) => JSON.parse(m.value?.toString() ?? 'null') as TopicEvents[T]);
-    // A failing handler throws: kafkajs then retries the same batch, and nothing is committed.
-    const behind = Number(batch.offsetLag());
-    const outcome = await this.options.handle({
-      partition: batch.partition,
-      events,
-      isStale: () => payload.isStale(),
-      lag: behind,
-    });
-    if (outcome === 'abandoned') return;
-    // kafkajs hands one batch at a time anyway: a queued output is waited for here.
-    if (outcome) await outcome.durable;
-    consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, behind);
-    // Resolving moves kafkajs's fetch position; the watermark makes the offset eligible for the
-    // next commit, unless the partition moved meanwhile (its new owner's progress is its own).
-    payload.resolveOffset(batch.lastOffset());
-    if (!payload.isStale()) this.watermarks.handled(batch.partition, batch.lastOffset());
-    await payload.heartbeat();
   }
 
   isRunning(): boolean {
@@ -227,7 +172,7 @@ export class KafkajsConsumer<T extends TopicName> implements BatchConsumer {
     } catch {
       // Never got to run (stopped while starting): nothing to pause.
     }
-    await Promise.allSettled([...this.inFlight.keys()]);
+    await this.busy.settled();
     await this.commit();
     await this.consumer.disconnect();
   }
