@@ -1,7 +1,6 @@
 import {
   type Consumer,
   type ConsumerOptions,
-  type Message,
   type MessagesStream,
   MessagesStreamFallbackModes,
   MessagesStreamModes,
@@ -11,52 +10,35 @@ import type { AppConfig } from '@im/config';
 import { CommitWatermarks } from '../commit-watermarks';
 import { OffsetCommitter } from '../offset-committer';
 import { ConsumerWatchdog } from '../consumer-watchdog';
-import { consumerLag } from '../consumer-lag';
-import type { TopicEvents, TopicName } from '../events';
+import type { TopicName } from '../events';
 import { type BatchConsumer, type BatchConsumerOptions, topicFor } from '../kafka-client';
 import { retryUntil } from '../retry-until';
-import { PartitionLanes } from './partition-lanes';
 import { consumerOptions } from './consumer-options';
-import { OutputLines } from './output-lines';
+import { PartitionWork, type Record } from './partition-work';
 import type { PlatformaticConnection } from './platformatic-connection';
 
-type Record = Message<string, string, string, string>;
 export type StringConsumer = Consumer<string, string, string, string>;
 /** Builds the library's consumer (a fake one in unit specs). */
 export type ConsumerFactory = (options: ConsumerOptions<string, string, string, string>) => StringConsumer;
 
 const COMMIT_INTERVAL_MS = 500;
-const MAX_BATCH = 1000;
-/** Fetched records held per consumer before the stream is paused. */
-const MAX_QUEUED = 5000;
 /** Silence after which the consumer asks the broker whether it is behind (and is replaced if so). */
 const STALL_LIMIT_MS = 30_000;
 const WATCHDOG_TICK_MS = 5_000;
-/** Batches of one partition whose output may be in flight at once (pipelined hops). */
-const MAX_OUTPUTS_IN_FLIGHT = 8;
-/** Backoff of a batch whose handler failed: it is handed again, never skipped. */
-const RETRY_STEPS_MS = [100, 250, 500, 1000];
 
 /**
- * A topic consumer on @platformatic/kafka. The library fetches into a stream and heartbeats on
- * its own timer, so a member busy with a batch never holds a rebalance; with the `consumer`
- * group protocol (KIP-848) only the partitions that move pause. Each assigned partition has a
- * lane: its records are handed to the handler one batch at a time, in order, a failed batch
- * again until it passes, and its offset is committed from the watermark of handled batches on
- * an interval, when partitions move and before the consumer leaves.
+ * A topic consumer on @platformatic/kafka: the group membership, the fetch stream, commits and
+ * restarts; what happens to the records is PartitionWork's. The library heartbeats on its own
+ * timer, so a member busy with a batch never holds a rebalance; with the `consumer` group
+ * protocol (KIP-848) only the partitions that move pause. Offsets are committed from the
+ * watermark of durable batches on an interval, when partitions move and before leaving.
  */
 export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer {
   private readonly logger: Logger;
   private consumer?: StringConsumer;
   private stream?: MessagesStream<string, string, string, string>;
-  private readonly lanes = new PartitionLanes<Record>();
   private readonly watermarks = new CommitWatermarks();
-  /** Partitions whose lane is being drained, with the drain's promise. */
-  private readonly draining = new Map<number, Promise<void>>();
-  private readonly outputs = new OutputLines(MAX_OUTPUTS_IN_FLIGHT, (partition, error) =>
-    this.outputFailed(partition, error),
-  );
-  private running = false;
+  private readonly work: PartitionWork<T>;
   /** stop() was called: nothing restarts the consumer any more. */
   private stopped = false;
   private restarting = false;
@@ -86,6 +68,23 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
   ) {
     this.topic = topicFor(config, options.topic);
     this.logger = new Logger(`${options.service}:${options.topic}`);
+    this.work = new PartitionWork(
+      this.topic,
+      options.handle,
+      this.watermarks,
+      () => this.stream,
+      this.logger,
+      (partition, error) => this.outputFailed(partition, error),
+    );
+  }
+
+  /** False while stopping or restarting: the work takes no new batches. */
+  private get running(): boolean {
+    return this.work.running;
+  }
+
+  private set running(value: boolean) {
+    this.work.running = value;
   }
 
   private create(): StringConsumer {
@@ -145,7 +144,7 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
   private syncAssignments(): void {
     const assignment = this.consumer?.assignments?.find((a) => a.topic === this.topic);
     if (!assignment) return;
-    const { revoked, added } = this.lanes.assign(assignment.partitions);
+    const { revoked, added } = this.work.lanes.assign(assignment.partitions);
     if (revoked.length === 0 && added.length === 0) return;
     this.watermarks.assigned(assignment.partitions);
     this.watchdog.activity(Date.now());
@@ -154,37 +153,10 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
 
   private onRecord(record: Record): void {
     this.watchdog.activity(Date.now());
-    if (!this.lanes.accept(record)) {
-      // A partition we do not know yet (the assignment arrived with its first records).
-      this.syncAssignments();
-      if (!this.lanes.accept(record)) return;
-    }
-    if (this.lanes.queued() > MAX_QUEUED) this.stream?.pause();
-    if (!this.draining.has(record.partition)) {
-      const drain = this.drain(record.partition).finally(() => this.draining.delete(record.partition));
-      this.draining.set(record.partition, drain);
-    }
-  }
-
-  /** Hands a partition's queued records to the handler, a batch at a time, until none is left. */
-  private async drain(partition: number): Promise<void> {
-    // Let the rest of this fetch's records join the first batch.
-    await new Promise((r) => setImmediate(r));
-    while (this.running && !this.outputs.hasFailed(partition)) {
-      await this.outputs.room(partition);
-      const generation = this.lanes.generation(partition);
-      const batch = this.lanes.take(partition, MAX_BATCH);
-      if (batch.length === 0 || generation === undefined) return;
-      const isStale = () => this.lanes.generation(partition) !== generation;
-      const handled = await this.handleUntilDone(partition, batch, isStale);
-      if (this.stream?.isPaused() && this.lanes.queued() < MAX_QUEUED / 2) this.stream.resume();
-      if (!handled) return;
-      const lastOffset = batch[batch.length - 1].offset.toString();
-      // The batch's offset becomes committable once its output (and every earlier one) is durable.
-      this.outputs.add(partition, handled === true ? undefined : handled.durable, () => {
-        if (!isStale()) this.watermarks.handled(partition, lastOffset);
-      });
-    }
+    if (this.work.accept(record)) return;
+    // A partition we do not know yet (the assignment arrived with its first records).
+    this.syncAssignments();
+    this.work.accept(record);
   }
 
   /** The handler already handed on the batches after it: consume again from the last commit. */
@@ -194,34 +166,6 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
     );
     const consumer = this.consumer;
     if (consumer) void this.restart(consumer, `after the output of partition ${partition} failed`);
-  }
-
-  /**
-   * True when the batch was handled, its output queued when the handler said so (`durable`),
-   * false when abandoned, its partition moved, or the consumer stopped while it failed.
-   */
-  private async handleUntilDone(
-    partition: number,
-    batch: Record[],
-    isStale: () => boolean,
-  ): Promise<boolean | { durable: Promise<void> }> {
-    const events = batch.map((m) => JSON.parse(m.value) as TopicEvents[T]);
-    const lag = this.lanes.queuedIn(partition);
-    for (let attempt = 0; ; attempt++) {
-      // A batch that keeps failing is given up when the consumer stops: not committed, so replayed.
-      if (isStale() || (attempt > 0 && !this.running)) return false;
-      try {
-        const outcome = await this.options.handle({ partition, events, isStale, lag });
-        consumerLag.set({ topic: this.topic, partition: String(partition) }, lag);
-        if (outcome === 'abandoned') return false;
-        return outcome ?? true;
-      } catch (error) {
-        this.logger.warn(
-          `batch of partition ${partition} failed (attempt ${attempt + 1}): ${String(error)}; again`,
-        );
-        await new Promise((r) => setTimeout(r, RETRY_STEPS_MS[Math.min(attempt, RETRY_STEPS_MS.length - 1)]));
-      }
-    }
   }
 
   /** Commits what is durable and not committed yet (see OffsetCommitter). */
@@ -236,14 +180,14 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
   private async checkStalled(): Promise<void> {
     const consumer = this.consumer;
     if (!this.running || this.restarting || !consumer) return;
-    if (!this.watchdog.stalled(Date.now(), this.draining.size + this.lanes.queued())) return;
-    const partitions = this.lanes.partitions();
+    if (!this.watchdog.stalled(Date.now(), this.work.inProgress())) return;
+    const partitions = this.work.lanes.partitions();
     const ends = await consumer.listOffsets({ topics: [this.topic] }).catch(() => undefined);
     const end = ends?.get(this.topic);
     if (!end) return;
     const fetchFrom = this.stream?.offsetsToFetch;
     const behind = partitions.filter((p) => {
-      const from = this.lanes.fetchedUpTo(p) ?? fetchFrom?.get(`${this.topic}:${p}`);
+      const from = this.work.lanes.fetchedUpTo(p) ?? fetchFrom?.get(`${this.topic}:${p}`);
       return from !== undefined && end[p] > from;
     });
     if (behind.length === 0) return this.watchdog.activity(Date.now());
@@ -278,15 +222,13 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
   private async leave(): Promise<void> {
     this.running = false;
     this.stream?.pause();
-    await Promise.allSettled([...this.draining.values()]);
     // What is in flight becomes durable or fails; either way the watermark is final.
-    await this.outputs.settled();
+    await this.work.settled();
     await this.commit();
     await this.stream?.close().catch(() => undefined);
     await this.consumer?.close().catch(() => undefined);
-    this.lanes.assign([]);
+    this.work.reset();
     this.watermarks.assigned([]);
-    this.outputs.clear();
     this.stream = undefined;
   }
 
