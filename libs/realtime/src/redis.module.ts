@@ -53,11 +53,14 @@ export class RedisHealth {
   private client?: Redis;
   async check(): Promise<void> {
     // A separate connection without an offline queue, so a dead Redis fails the check at once.
-    this.client ??= new Redis(this.config.REDIS_URL, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      lazyConnect: false,
-    });
+    if (!this.client) {
+      this.client = new Redis(this.config.REDIS_URL, {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        lazyConnect: false,
+      });
+      reportOutages(this.client);
+    }
     const reply = await this.client.ping();
     if (reply !== 'PONG') throw new Error(`unexpected PING reply ${reply}`);
   }

@@ -78,15 +78,6 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
     );
   }
 
-  /** False while stopping or restarting: the work takes no new batches. */
-  private get running(): boolean {
-    return this.work.running;
-  }
-
-  private set running(value: boolean) {
-    this.work.running = value;
-  }
-
   private create(): StringConsumer {
     const consumer = this.createConsumer(
       consumerOptions(this.connection, this.config, this.options.service, this.options.topic),
@@ -128,7 +119,7 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
       autocommit: false,
     });
     this.stream = stream;
-    this.running = true;
+    this.work.running = true;
     stream.on('data', (record: Record) => this.onRecord(record));
     stream.on('error', (error: unknown) => {
       this.logger.error(`consumer stream failed: ${String(error)}`);
@@ -179,7 +170,7 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
    */
   private async checkStalled(): Promise<void> {
     const consumer = this.consumer;
-    if (!this.running || this.restarting || !consumer) return;
+    if (!this.work.running || this.restarting || !consumer) return;
     if (!this.watchdog.stalled(Date.now(), this.work.inProgress())) return;
     const partitions = this.work.lanes.partitions();
     const ends = await consumer.listOffsets({ topics: [this.topic] }).catch(() => undefined);
@@ -215,12 +206,12 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer 
   }
 
   isRunning(): boolean {
-    return this.running;
+    return this.work.running;
   }
 
   /** No new batches; those in progress finish and are committed, then the group is left. */
   private async leave(): Promise<void> {
-    this.running = false;
+    this.work.running = false; // the work takes no new batches
     this.stream?.pause();
     // What is in flight becomes durable or fails; either way the watermark is final.
     await this.work.settled();
