@@ -145,6 +145,18 @@ describe('send → sequence → store → fan-out → signals (in-process, real 
     expect(framesTo(bob.id, 'phone')).toEqual([]);
   });
 
+  it('answers both copies of a message sent twice in one batch with the same ack, and pushes it once', async () => {
+    const conversationId = await ctx.newConversation([alice, bob]);
+    await online(bob, 'phone');
+    const message = inbound(conversationId, alice, 'phone');
+    await through([message, { ...message }]);
+    await settle();
+    const acks = answersTo(`${alice.id}-phone`);
+    expect(acks).toHaveLength(2);
+    expect(acks[1]).toEqual(acks[0]);
+    expect(framesTo(bob.id, 'phone').map((f) => f.type === 'message' && f.seq)).toEqual([1]);
+  });
+
   it('moves cursors on deliver_ack and read, stops re-push, and tells a direct conversation’s other member', async () => {
     const conversationId = await ctx.newConversation([alice, bob]);
     await Promise.all([online(alice, 'phone'), online(bob, 'phone')]);

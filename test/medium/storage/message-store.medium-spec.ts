@@ -53,6 +53,15 @@ describe('MessageStoreRepository (real PostgreSQL)', () => {
     expect((await ctx.messages.after(conversationId, 0, 10)).messages).toHaveLength(1);
   });
 
+  it('counts a message that comes twice in one batch as inserted once', async () => {
+    const message = ctx.newSequenced(conversationId, alice);
+    const outcomes = await store.storeBatch([message, { ...message }]);
+    expect(outcomes.map((o) => [o.inserted, o.row?.message_id])).toEqual([
+      [true, message.messageId],
+      [false, message.messageId],
+    ]);
+  });
+
   it('finds no row for a seq that another message holds (never overwrites it)', async () => {
     const first = ctx.newSequenced(conversationId, alice);
     await store.storeBatch([first]);

@@ -103,10 +103,15 @@ export class MessageStoreRepository {
     const earlierByKey = new Map(
       earlier.map((r) => [key(r.conversation_id, r.sender_id, r.client_msg_id), r]),
     );
+    // A message twice in one batch is inserted once: only its first copy counts as inserted.
+    const answered = new Set<string>();
     return messages.map((m) => {
       const k = key(m.conversationId, m.senderId, m.clientMsgId);
       const fresh = insertedByKey.get(k);
-      if (fresh) return { row: { ...fresh, recalled: false }, inserted: Number(fresh.seq) === m.seq };
+      const first = !answered.has(k);
+      answered.add(k);
+      if (fresh)
+        return { row: { ...fresh, recalled: false }, inserted: first && Number(fresh.seq) === m.seq };
       return { row: earlierByKey.get(k) ?? null, inserted: false };
     });
   }
