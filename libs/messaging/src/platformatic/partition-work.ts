@@ -60,6 +60,14 @@ export class PartitionWork<T extends TopicName> {
     return true;
   }
 
+  /** Follows the consumer's assignment (revoked partitions lose their lanes and watermarks); true when it changed. */
+  assign(partitions: number[]): boolean {
+    const { revoked, added } = this.lanes.assign(partitions);
+    if (revoked.length === 0 && added.length === 0) return false;
+    this.watermarks.assigned(partitions);
+    return true;
+  }
+
   /** Batches queued or being handled (the watchdog's measure of work in progress). */
   inProgress(): number {
     return this.draining.size + this.lanes.queued();
@@ -74,6 +82,7 @@ export class PartitionWork<T extends TopicName> {
   /** Forgets every partition (after leaving the group). */
   reset(): void {
     this.lanes.assign([]);
+    this.watermarks.assigned([]);
     this.outputs.clear();
   }
 

@@ -1,0 +1,110 @@
+import type { Logger } from '@nestjs/common';
+import {
+  type Consumer,
+  type ConsumerOptions,
+  type MessagesStream,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+} from '@platformatic/kafka';
+import type { PartitionOffset } from '../commit-watermarks';
+import type { FetchFlow, Record } from './partition-work';
+import { partitionsBehind } from './partitions-behind';
+
+/** The library's consumer of string keys and values. */
+export type StringConsumer = Consumer<string, string, string, string>;
+/** Builds the library's consumer (a fake one in unit specs). */
+export type ConsumerFactory = (options: ConsumerOptions<string, string, string, string>) => StringConsumer;
+
+/** What the adapter hears of the group and the stream. */
+export interface MembershipListener {
+  /** Partitions are about to move. */
+  rebalancing(): void;
+  /** A join or a heartbeat may have brought a new assignment. */
+  assignmentMayHaveChanged(): void;
+  record(record: Record): void;
+  streamFailed(error: unknown): void;
+}
+
+/**
+ * One membership of the group through the library: its consumer and its fetch stream, for
+ * one topic. Errors the library retries itself are only logged, never left to crash the process.
+ */
+export class LibraryMembership {
+  private stream?: MessagesStream<string, string, string, string>;
+
+  constructor(
+    private readonly consumer: StringConsumer,
+    private readonly topic: string,
+    logger: Logger,
+    private readonly listener: MembershipListener,
+  ) {
+    consumer.on('consumer:group:rebalance', () => listener.rebalancing());
+    consumer.on('consumer:group:join', () => listener.assignmentMayHaveChanged());
+    consumer.on('consumer:heartbeat:end', () => listener.assignmentMayHaveChanged());
+    consumer.on('consumer:heartbeat:error', (e) => logger.debug(`heartbeat failed: ${String(e.error)}`));
+    consumer.on('error', (error: unknown) => logger.warn(`consumer error: ${String(error)}`));
+  }
+
+  /** Joins and fetches from the committed offsets (the earliest where none is). */
+  async open(): Promise<void> {
+    const stream = await this.consumer.consume({
+      topics: [this.topic],
+      mode: MessagesStreamModes.COMMITTED,
+      fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+      autocommit: false,
+    });
+    this.stream = stream;
+    stream.on('data', (record: Record) => this.listener.record(record));
+    stream.on('error', (error: unknown) => this.listener.streamFailed(error));
+  }
+
+  /** The fetch stream, paused and resumed by the work's back-pressure. */
+  flow(): FetchFlow | undefined {
+    return this.stream;
+  }
+
+  /** The topic's partitions assigned to this member, when the library knows them. */
+  assigned(): number[] | undefined {
+    return this.consumer.assignments?.find((a) => a.topic === this.topic)?.partitions;
+  }
+
+  /** Commits `offsets` (no leader epoch is known here). */
+  commit(offsets: PartitionOffset[]): Promise<unknown> {
+    const topic = this.topic;
+    return this.consumer.commit({
+      offsets: offsets.map((o) => ({
+        topic,
+        partition: o.partition,
+        offset: BigInt(o.offset),
+        leaderEpoch: -1,
+      })),
+    });
+  }
+
+  /**
+   * Asks the broker for the partitions' ends: the given ones with records left to fetch, from
+   * `fetchedUpTo` or else the stream's next fetch position; undefined when the broker did not answer.
+   */
+  async partitionsLeftToFetch(
+    partitions: number[],
+    fetchedUpTo: (partition: number) => bigint | undefined,
+  ): Promise<number[] | undefined> {
+    const ends = await this.consumer.listOffsets({ topics: [this.topic] }).catch(() => undefined);
+    const end = ends?.get(this.topic);
+    const fetchFrom = this.stream?.offsetsToFetch;
+    return (
+      end && partitionsBehind(partitions, end, (p) => fetchedUpTo(p) ?? fetchFrom?.get(`${this.topic}:${p}`))
+    );
+  }
+
+  pause(): void {
+    this.stream?.pause();
+  }
+
+  /** Leaves the group. `force` skips the library's graceful leave (a join that never completed). */
+  async close(force = false): Promise<void> {
+    await this.stream?.close().catch(() => undefined);
+    await this.consumer.close(force).catch(() => undefined);
+    this.stream = undefined;
+  }
+}
