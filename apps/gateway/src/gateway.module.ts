@@ -12,6 +12,7 @@ import { BroadcastsController } from './admin/broadcasts.controller';
 import { ConversationLookup } from './admin/conversation-lookup';
 import { ConversationsController } from './admin/conversations.controller';
 import { MembershipChanges } from './admin/membership-changes';
+import { UserSessions } from './admin/user-sessions';
 import { MessagesController } from './admin/messages.controller';
 import { DemoController } from './demo/demo.controller';
 import { SystemMessagesService } from './admin/system-messages.service';
@@ -47,6 +48,7 @@ import { QueriesService } from './queries/queries.service';
   providers: [
     ConversationLookup,
     MembershipChanges,
+    UserSessions,
     TokenService,
     AdminGuard,
     ConnectionRegistry,

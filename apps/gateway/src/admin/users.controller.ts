@@ -15,11 +15,11 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { UsersRepository } from '@im/database';
-import { CloseCode, SYSTEM_USER_ID } from '@im/protocol';
-import { GatewayBus, PresenceStore } from '@im/realtime';
+import { SYSTEM_USER_ID } from '@im/protocol';
 import { TokenService } from '../auth/token.service';
 import { AdminGuard } from './admin.guard';
 import { CreateUserDto, IssueTokenDto, PageQuery } from './admin.dto';
+import { UserSessions } from './user-sessions';
 
 @Controller('admin/users')
 @UseGuards(AdminGuard)
@@ -29,8 +29,7 @@ export class UsersController {
   constructor(
     private readonly users: UsersRepository,
     private readonly tokens: TokenService,
-    private readonly presence: PresenceStore,
-    private readonly bus: GatewayBus,
+    private readonly userSessions: UserSessions,
   ) {}
 
   @Post()
@@ -65,11 +64,7 @@ export class UsersController {
   @Get(':id/sessions')
   async sessions(@Param('id') id: string) {
     await this.requireUser(id);
-    const devices = (await this.presence.devicesOf([id])).get(id) ?? new Map();
-    return [...devices].map(([deviceId, p]) => ({
-      deviceId,
-      connectedAt: new Date(p.connectedAt).toISOString(),
-    }));
+    return this.userSessions.list(id);
   }
 
   /** Closes the user's live connections with 4401 and revokes every token issued so far. */
@@ -77,8 +72,7 @@ export class UsersController {
   @HttpCode(204)
   async closeSessions(@Param('id') id: string) {
     await this.requireUser(id);
-    await this.tokens.revokeUserTokens(id);
-    await this.closeConnections(id, undefined);
+    await this.userSessions.revokeAll(id);
   }
 
   /** Revokes one token (by its jti) and closes the connections opened with it. */
@@ -86,25 +80,7 @@ export class UsersController {
   @HttpCode(204)
   async revokeToken(@Param('id') id: string, @Param('jti') jti: string) {
     await this.requireUser(id);
-    await this.tokens.denyToken(jti);
-    await this.closeConnections(id, jti);
-  }
-
-  private async closeConnections(userId: string, tokenId: string | undefined) {
-    const devices = (await this.presence.devicesOf([userId])).get(userId) ?? new Map();
-    const gateways = new Set([...devices.values()].map((p) => p.gatewayId));
-    await this.bus.publishMany(
-      [...gateways].map((gatewayId) => ({
-        gatewayId,
-        envelope: {
-          kind: 'close',
-          userId,
-          tokenId,
-          code: CloseCode.unauthorized,
-          reason: 'token revoked',
-        } as const,
-      })),
-    );
+    await this.userSessions.revokeToken(id, jti);
   }
 
   private async requireUser(id: string) {
