@@ -48,14 +48,22 @@ export class BroadcastRunner {
       unknown.add(SYSTEM_USER_ID);
       const pace = new TokenBucket(this.config.BROADCAST_RATE_PER_SEC, CONCURRENCY, Date.now());
       let next = 0;
+      // A failure stops every worker: the run ends (and frees its lease) only once none posts.
+      let failure: { error: unknown } | undefined;
+      const more = () => next < todo.length && !stopping() && !failure;
       const worker = async () => {
-        while (next < todo.length && !stopping()) {
+        while (more()) {
           while (!pace.take(Date.now())) await new Promise((r) => setTimeout(r, 20));
+          // Another worker may have taken the last user, or the run stopped, during the wait.
+          if (!more()) return;
           const userId = todo[next++];
-          await this.deliver(id, userId, job.body, unknown.has(userId));
+          await this.deliver(id, userId, job.body, unknown.has(userId)).catch((error: unknown) => {
+            failure ??= { error };
+          });
         }
       };
       await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      if (failure) throw failure.error;
       if (!stopping()) await this.jobs.finish(id);
     } finally {
       clearInterval(renew);
