@@ -70,6 +70,17 @@ describe('BroadcastRunner and BroadcastService (in-process pipeline, real Postgr
     for (let i = 0; i < n; i++) users.push(await ctx.newUser('bc'));
     return users;
   }
+  /** A broadcast of `text` to n new users, not started yet. */
+  async function newJob(n: number): Promise<{ users: MediumUser[]; id: string }> {
+    const users = await newUsers(n);
+    const id = randomUUID();
+    await jobs.create(
+      id,
+      users.map((u) => u.id),
+      { text },
+    );
+    return { users, id };
+  }
   /** A user's direct conversation with the system (the one the runner posts to). */
   const systemConversation = async (user: MediumUser) =>
     (await ctx.conversations.findOrCreateDirect(randomUUID(), SYSTEM_USER_ID, user.id, null)).conversation.id;
@@ -100,13 +111,7 @@ describe('BroadcastRunner and BroadcastService (in-process pipeline, real Postgr
   }
 
   it('posts to every user once, in their direct conversation with the system, finishes the job and frees its lease', async () => {
-    const users = await newUsers(6);
-    const id = randomUUID();
-    await jobs.create(
-      id,
-      users.map((u) => u.id),
-      { text },
-    );
+    const { users, id } = await newJob(6);
     await runnerOf('gw-a').run(id, () => false);
 
     expect(await jobs.status(id)).toEqual({ id, state: 'done', total: 6, sent: 6, failed: 0 });
@@ -128,13 +133,7 @@ describe('BroadcastRunner and BroadcastService (in-process pipeline, real Postgr
   });
 
   it('leaves a job alone while another gateway holds its lease, and runs it once that one lets go', async () => {
-    const users = await newUsers(3);
-    const id = randomUUID();
-    await jobs.create(
-      id,
-      users.map((u) => u.id),
-      { text },
-    );
+    const { users, id } = await newJob(3);
     const other = lease('gw-other', id);
     expect(await other.hold(10_000)).toBe(true);
 
@@ -150,13 +149,7 @@ describe('BroadcastRunner and BroadcastService (in-process pipeline, real Postgr
   });
 
   it('resumes a crashed gateway’s job once its lease lapses, skipping users handled, and posting once to a user posted but not marked', async () => {
-    const users = await newUsers(6);
-    const id = randomUUID();
-    await jobs.create(
-      id,
-      users.map((u) => u.id),
-      { text },
-    );
+    const { users, id } = await newJob(6);
     // What the crashed gateway left: three users done, a fourth posted just before it died.
     for (const u of users.slice(0, 4))
       await systemMessages.post(await systemConversation(u), `broadcast-${id}`, { text });
@@ -175,13 +168,7 @@ describe('BroadcastRunner and BroadcastService (in-process pipeline, real Postgr
   });
 
   it('stops between users when told, and a later run does the rest without posting to anyone again', async () => {
-    const users = await newUsers(12);
-    const id = randomUUID();
-    await jobs.create(
-      id,
-      users.map((u) => u.id),
-      { text },
-    );
+    const { users, id } = await newJob(12);
     await runnerOf('gw-a').run(id, () => systemMessages.posts.length >= 3);
     const stopped = (await jobs.status(id))!;
     expect(stopped.state).toBe('running');
@@ -220,13 +207,7 @@ describe('BroadcastRunner and BroadcastService (in-process pipeline, real Postgr
   // Workers that waited for the pace at the end of a job once took users past the list, and the
   // run failed on `undefined` with every user sent.
   it('finishes a paced job when its last user is sent', async () => {
-    const users = await newUsers(5);
-    const id = randomUUID();
-    await jobs.create(
-      id,
-      users.map((u) => u.id),
-      { text },
-    );
+    const { id } = await newJob(5);
     try {
       await runnerOf('gw-a', 5).run(id, () => false); // a burst of 4, then one every 200 ms
       expect(await jobs.status(id)).toMatchObject({ state: 'done', sent: 5 });
@@ -238,13 +219,7 @@ describe('BroadcastRunner and BroadcastService (in-process pipeline, real Postgr
   // A failure once rejected the run and freed the lease at once while the other workers went
   // on posting, under no lease.
   it('posts nothing once its run has ended', async () => {
-    const users = await newUsers(8);
-    const id = randomUUID();
-    await jobs.create(
-      id,
-      users.map((u) => u.id),
-      { text },
-    );
+    const { users, id } = await newJob(8);
     systemMessages.failOnce.add(await systemConversation(users[0]));
     try {
       await expect(runnerOf('gw-a').run(id, () => false)).rejects.toBeInstanceOf(ServiceUnavailableException);
