@@ -1,5 +1,5 @@
 /**
- * The frames of the client contract (PROTOCOL.md §2–4). Defined here, not imported from
+ * The frames of the client contract (docs/protocol.md §2–4). Defined here, not imported from
  * libs/protocol, so that the SDK can be published alone and carries no server code.
  */
 
@@ -36,12 +36,27 @@ export interface Message {
   messageId: string;
   senderId: string;
   clientMsgId: string;
-  /** A send's content type, or 'recall' (body {targetSeq}) or 'system'. */
+  /** A send's content type, or 'system', or a control message: 'recall' (body {targetSeq}), 'edit' (body {targetSeq, body}), 'reaction' (body {targetSeq, emoji, op}). */
   contentType: string;
   body: Record<string, unknown>;
   sentAt: number;
   /** True once the message was recalled; its body is then empty. */
   recalled?: boolean;
+  /** The seq of the message this one answers. */
+  replyTo?: number;
+  /** The users this message mentions. */
+  mentions?: string[];
+  /** When the newest edit was made (ms); the body is then the edited one. */
+  editedAt?: number;
+  /** Reactions by emoji, in the order each was first added; absent when none. */
+  reactions?: Reaction[];
+}
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  /** The first 20 users who reacted with it. */
+  userIds: string[];
 }
 
 export interface Ack {
@@ -71,6 +86,7 @@ export interface ConversationSummary {
   lastSeq: number;
   readSeq: number;
   unread: number;
+  mentions: number;
   lastMessage: Message | null;
 }
 
@@ -88,6 +104,29 @@ export interface SendFrame {
   conversationId: string;
   contentType: SendContentType;
   body: Record<string, unknown>;
+  replyTo?: number;
+  mentions?: string[];
+}
+export interface EditFrame {
+  type: 'edit';
+  clientMsgId: string;
+  conversationId: string;
+  targetSeq: number;
+  body: Record<string, unknown>;
+}
+export interface ReactFrame {
+  type: 'react';
+  clientMsgId: string;
+  conversationId: string;
+  targetSeq: number;
+  emoji: string;
+  op: 'add' | 'remove';
+}
+export interface HideFrame {
+  type: 'hide';
+  reqId: string;
+  conversationId: string;
+  seq: number;
 }
 export interface RecallFrame {
   type: 'recall';
@@ -142,9 +181,11 @@ export interface ReadFrame {
   conversationId: string;
   seq: number;
 }
-export type RequestFrame = SyncFrame | HistoryFrame | ConversationsFrame | ReceiptsFrame;
+export type RequestFrame = SyncFrame | HistoryFrame | ConversationsFrame | ReceiptsFrame | HideFrame;
 export type ClientFrame =
   | SendFrame
+  | EditFrame
+  | ReactFrame
   | RecallFrame
   | RequestFrame
   | DeliverAckFrame
@@ -174,6 +215,7 @@ export interface ServerFrameMap {
   };
   conversations_result: { type: 'conversations_result'; reqId: string; conversations: ConversationSummary[] };
   receipts_result: { type: 'receipts_result'; reqId: string } & Receipts;
+  hide_result: { type: 'hide_result'; reqId: string; conversationId: string; seq: number };
   typing: { type: 'typing' } & Typing;
   pong: { type: 'pong'; serverTime: number };
   error: { type: 'error'; ref?: string; code: ProtocolErrorCode; message: string };
@@ -190,6 +232,7 @@ const SERVER_FRAME_TYPES: ReadonlySet<string> = new Set<ServerFrameType>([
   'history_result',
   'conversations_result',
   'receipts_result',
+  'hide_result',
   'typing',
   'pong',
   'error',
@@ -224,6 +267,10 @@ export function toMessage(m: Message): Message {
     sentAt: m.sentAt,
   };
   if (m.recalled) message.recalled = true;
+  if (m.replyTo !== undefined) message.replyTo = m.replyTo;
+  if (m.mentions !== undefined) message.mentions = m.mentions;
+  if (m.editedAt !== undefined) message.editedAt = m.editedAt;
+  if (m.reactions !== undefined) message.reactions = m.reactions;
   return message;
 }
 

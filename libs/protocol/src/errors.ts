@@ -1,4 +1,4 @@
-/** The error codes of the `error` frame (PROTOCOL §4). */
+/** The error codes of the `error` frame (docs/protocol.md §4). */
 export const ERROR_CODES = [
   'bad_request',
   'forbidden',
@@ -21,7 +21,7 @@ export class ProtocolError extends Error {
   }
 }
 
-/** WebSocket close codes (PROTOCOL §2). */
+/** WebSocket close codes (docs/protocol.md §2). */
 export const CloseCode = {
   goingAway: 1001,
   tooBig: 1009,

@@ -43,27 +43,52 @@ function hasKeyNamed(value: unknown, key: string): boolean {
   return false;
 }
 
-/** The rules of PROTOCOL §3 that a frame's class cannot say: body size and storability, sync cursors, history's one bound. */
+/** A reaction's emoji, in Unicode code points. */
+export const EMOJI_MAX = 32;
+
+/**
+ * The rules of a message body beyond being an object: its size, what PostgreSQL can store,
+ * and for `text` (when the content type is known) a non-empty `body.text`.
+ */
+export function checkBody(
+  body: Record<string, unknown>,
+  contentType: string | undefined,
+  maxBodyBytes: number,
+): ProtocolError | undefined {
+  const size = Buffer.byteLength(JSON.stringify(body));
+  if (size > maxBodyBytes)
+    return new ProtocolError('too_large', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
+  if (hasKeyNamed(body, '__proto__'))
+    return new ProtocolError(
+      'bad_request',
+      "body must not contain the key __proto__ (clients that copy it would change an object's prototype)",
+    );
+  const unstorable = findUnstorableString(body);
+  if (unstorable !== undefined)
+    return new ProtocolError('bad_request', `body contains ${unstorable}, which cannot be stored`);
+  if (contentType === 'text') {
+    const text = body.text;
+    if (typeof text !== 'string' || text.length === 0)
+      return new ProtocolError('bad_request', 'a text message needs body.text, a non-empty string');
+  }
+  return undefined;
+}
+
+/** The rules of docs/protocol.md §3 that a frame's class cannot say: body size and storability, sync cursors, history's one bound. */
 export function checkFrameRules(frame: ClientFrame, maxBodyBytes: number): ProtocolError | undefined {
   switch (frame.type) {
-    case 'send': {
-      const size = Buffer.byteLength(JSON.stringify(frame.body));
-      if (size > maxBodyBytes)
-        return new ProtocolError('too_large', `body is ${size} bytes; the limit is ${maxBodyBytes}`);
-      if (hasKeyNamed(frame.body, '__proto__'))
-        return new ProtocolError(
-          'bad_request',
-          "body must not contain the key __proto__ (clients that copy it would change an object's prototype)",
-        );
-      const unstorable = findUnstorableString(frame.body);
-      if (unstorable !== undefined)
-        return new ProtocolError('bad_request', `body contains ${unstorable}, which cannot be stored`);
-      if (frame.contentType === 'text') {
-        const text = frame.body.text;
-        if (typeof text !== 'string' || text.length === 0)
-          return new ProtocolError('bad_request', 'a text message needs body.text, a non-empty string');
-      }
-      return undefined;
+    case 'send':
+      return checkBody(frame.body, frame.contentType, maxBodyBytes);
+    case 'edit':
+      // The rules of the target's content type are the gateway's to check: it knows the target.
+      return checkBody(frame.body, undefined, maxBodyBytes);
+    case 'react': {
+      const length = [...frame.emoji].length;
+      if (length < 1 || length > EMOJI_MAX || /\s/u.test(frame.emoji))
+        return new ProtocolError('bad_request', `emoji must be 1-${EMOJI_MAX} characters without whitespace`);
+      return findUnstorableString(frame.emoji)
+        ? new ProtocolError('bad_request', 'emoji contains a character that cannot be stored')
+        : undefined;
     }
     case 'sync': {
       for (const [conversationId, afterSeq] of Object.entries(frame.cursors ?? {})) {

@@ -1,4 +1,4 @@
-/** Server → client frames (PROTOCOL §4). */
+/** Server → client frames (docs/protocol.md §4). */
 export interface MessageView {
   conversationId: string;
   seq: number;
@@ -10,7 +10,26 @@ export interface MessageView {
   sentAt: number;
   /** Present (true) only on a message that was recalled; its body is then empty. */
   recalled?: true;
+  /** The seq of the message this one answers, when the send named one. */
+  replyTo?: number;
+  /** The users the send mentioned, when it named any. */
+  mentions?: string[];
+  /** When the newest edit was made (ms); present only on an edited message. */
+  editedAt?: number;
+  /** The reactions the message has, by emoji in the order each was first added; absent when none. */
+  reactions?: ReactionSummary[];
 }
+
+/** One emoji's reactions to a message. */
+export interface ReactionSummary {
+  emoji: string;
+  count: number;
+  /** The first REACTION_USERS_MAX users who reacted with it, in the order they did. */
+  userIds: string[];
+}
+
+/** A reaction summary names at most this many users per emoji. */
+export const REACTION_USERS_MAX = 20;
 
 export interface AckFields {
   clientMsgId: string;
@@ -26,7 +45,10 @@ export interface ConversationSummary {
   title: string | null;
   lastSeq: number;
   readSeq: number;
+  /** Others' messages after readSeq, control messages (recall, edit, reaction) left out. */
   unread: number;
+  /** Of those, the ones that mention this user. */
+  mentions: number;
   lastMessage: MessageView | null;
 }
 
@@ -36,7 +58,7 @@ export interface MemberReceipt {
   readSeq: number;
 }
 
-/** `receipts_result` lists users only up to this many members (PROTOCOL §4). */
+/** `receipts_result` lists users only up to this many members (docs/protocol.md §4). */
 export const RECEIPTS_USERS_MAX = 200;
 
 export interface ServerFrameMap {
@@ -78,6 +100,7 @@ export interface ServerFrameMap {
     /** Each other member's cursors, when the conversation has at most RECEIPTS_USERS_MAX members. */
     users?: MemberReceipt[];
   };
+  hide_result: { type: 'hide_result'; reqId: string; conversationId: string; seq: number };
   typing: { type: 'typing'; conversationId: string; userId: string };
   pong: { type: 'pong'; serverTime: number };
   error: { type: 'error'; ref?: string; code: import('./errors').ErrorCode; message: string };

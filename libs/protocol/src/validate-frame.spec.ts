@@ -137,4 +137,50 @@ describe('parseClientFrame', () => {
       error: { code: 'bad_request' },
     });
   });
+
+  describe('edit, react, hide, replies and mentions', () => {
+    const edit = { type: 'edit', clientMsgId: 'e1', conversationId: 'c1', targetSeq: 3, body: { text: 'x' } };
+    const react = {
+      type: 'react',
+      clientMsgId: 'r1',
+      conversationId: 'c1',
+      targetSeq: 3,
+      emoji: '👍🏽',
+      op: 'add',
+    };
+    const hide = { type: 'hide', reqId: 'h1', conversationId: 'c1', seq: 3 };
+
+    it('accepts each of them, and a send with a reply and mentions', () => {
+      for (const frame of [edit, react, hide, { ...send, replyTo: 2, mentions: ['u1', 'u2'] }])
+        expect(parse(frame)).toMatchObject({ ok: true, frame });
+    });
+
+    it.each([
+      ['an edit without a target', { ...edit, targetSeq: 0 }],
+      ['an edit whose body is not an object', { ...edit, body: 'x' }],
+      ['an edit whose body cannot be stored', { ...edit, body: { text: 'a\u0000' } }],
+      ['a reaction with whitespace', { ...react, emoji: 'a b' }],
+      ['a reaction of 33 characters', { ...react, emoji: 'x'.repeat(33) }],
+      ['an empty reaction', { ...react, emoji: '' }],
+      ['a reaction with another op', { ...react, op: 'toggle' }],
+      ['a hide without a seq', { type: 'hide', reqId: 'h1', conversationId: 'c1' }],
+      ['a reply to seq 0', { ...send, replyTo: 0 }],
+      ['no mentions', { ...send, mentions: [] }],
+      ['the same mention twice', { ...send, mentions: ['u1', 'u1'] }],
+      ['51 mentions', { ...send, mentions: Array.from({ length: 51 }, (_, i) => `u${i}`) }],
+      ['a mention that is no id', { ...send, mentions: ['a b'] }],
+    ])('refuses %s with bad_request', (_, frame) => {
+      expect(parse(frame)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    });
+
+    it('counts an emoji’s length in code points: 32 four-byte emoji are allowed', () => {
+      expect(parse({ ...react, emoji: '😀'.repeat(32) }).ok).toBe(true);
+    });
+
+    it('keeps a body exactly as sent when the frame takes the class path (keys named like Object members too)', () => {
+      const body = { text: 'x', toString: 'kept', nested: { valueOf: 1 } };
+      expect(parse({ ...send, replyTo: 1, body })).toMatchObject({ ok: true, frame: { body } });
+      expect(parse({ ...edit, body })).toMatchObject({ ok: true, frame: { body } });
+    });
+  });
 });

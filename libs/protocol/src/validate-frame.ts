@@ -41,7 +41,7 @@ const describe = (errors: ValidationError[]): string =>
 
 /**
  * Turns one text frame into a validated client frame, or into the error to answer with.
- * Pure: no I/O, so every rule of PROTOCOL §3 is unit-testable.
+ * Pure: no I/O, so every rule of docs/protocol.md §3 is unit-testable.
  */
 export function parseClientFrame(text: string, maxBodyBytes: number): FrameParseResult {
   let raw: unknown;
@@ -88,6 +88,8 @@ export function parseClientFrame(text: string, maxBodyBytes: number): FrameParse
     // (`constructor`, `__proto__`, ...); every entry of the client's own object is checked below.
     if (frame.type === 'sync' && typeof object.cursors === 'object' && !Array.isArray(object.cursors))
       frame.cursors = object.cursors as Record<string, number>;
+    // The same copy alters bodies; a body is stored as the client sent it.
+    if (frame.type === 'send' || frame.type === 'edit') frame.body = object.body as Record<string, unknown>;
   }
 
   const extra = checkFrameRules(frame, maxBodyBytes);
