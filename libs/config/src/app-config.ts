@@ -72,7 +72,7 @@ export class AppConfig {
   @IsString()
   @MinLength(1)
   JWT_AUDIENCE = 'im';
-  /** Required `iss` of user tokens; unset (the default) checks no issuer (PROTOCOL §2). */
+  /** Required `iss` of user tokens; unset (the default) checks no issuer (docs/protocol.md §2). */
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -224,6 +224,11 @@ export class AppConfig {
   @IsInt()
   @Min(1)
   RECALL_WINDOW_SECONDS = 86400;
+  /** Edit allowed this long after sending. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  EDIT_WINDOW_SECONDS = 86400;
   /** First re-push of an unacknowledged message after this long; doubles up to REPUSH_MAX_MS. */
   @Transform(toInt)
   @IsInt()

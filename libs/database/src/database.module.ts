@@ -9,6 +9,7 @@ import { ReceiptsRepository } from './repositories/receipts.repository';
 import { MessagesRepository } from './repositories/messages.repository';
 import { UsersRepository } from './repositories/users.repository';
 import { TraceRepository } from './repositories/trace.repository';
+import { HiddenMessagesRepository } from './repositories/hidden-messages.repository';
 
 @Injectable()
 export class DatabaseHealth {
@@ -33,6 +34,7 @@ const REPOSITORIES = [
   CursorsRepository,
   ReceiptsRepository,
   ConversationListRepository,
+  HiddenMessagesRepository,
   TraceRepository,
 ];
 

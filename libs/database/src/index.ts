@@ -1,7 +1,7 @@
 export { DatabaseModule, DatabaseHealth } from './database.module';
 export { DatabaseUnavailableError, isDatabaseOutage } from './database-outage';
 export { createDataSource, ensureDatabase, migrate, MIGRATIONS } from './data-source';
-export { MESSAGE_COLUMNS, toMessageView } from './rows';
+export { MESSAGE_COLUMNS, sendExtras, toMessageView } from './rows';
 export { namedStatement } from './named-statement';
 export type { MessageRow } from './rows';
 export { UsersRepository } from './repositories/users.repository';
@@ -15,4 +15,5 @@ export type { CursorMove, MemberCursors, MovedCursor } from './repositories/curs
 export { ReceiptsRepository } from './repositories/receipts.repository';
 export { ConversationListRepository } from './repositories/conversation-list.repository';
 export { TraceRepository } from './repositories/trace.repository';
+export { HiddenMessagesRepository } from './repositories/hidden-messages.repository';
 export type { MessageTrace } from './repositories/trace.repository';

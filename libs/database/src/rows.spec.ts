@@ -12,6 +12,10 @@ describe('toMessageView', () => {
     body: { text: 'hello' },
     recalled: false,
     sent_at: new Date('2024-05-01T12:00:00.250Z'),
+    reply_to: null,
+    mentions: null,
+    edited_at: null,
+    reactions: null,
   };
 
   it('maps every column, the seq to a number and the time to epoch milliseconds', () => {
@@ -36,5 +40,37 @@ describe('toMessageView', () => {
 
   it('gives a message not recalled no recalled field at all', () => {
     expect(toMessageView(row)).not.toHaveProperty('recalled');
+  });
+
+  it('shows a reply, mentions, the newest edit time and the reactions when there are some', () => {
+    const reactions = [{ emoji: '👍', count: 2, userIds: ['bob', 'carol'] }];
+    const view = toMessageView({
+      ...row,
+      reply_to: '7',
+      mentions: ['bob'],
+      edited_at: new Date('2024-05-01T12:05:00.000Z'),
+      reactions,
+    });
+    expect(view).toMatchObject({
+      replyTo: 7,
+      mentions: ['bob'],
+      editedAt: Date.parse('2024-05-01T12:05:00.000Z'),
+      reactions,
+    });
+  });
+
+  it('leaves out reactions when every one was removed', () => {
+    expect(toMessageView({ ...row, reactions: [] })).not.toHaveProperty('reactions');
+  });
+
+  it('shows a recalled message without its edit time or reactions', () => {
+    const view = toMessageView({
+      ...row,
+      recalled: true,
+      edited_at: new Date(),
+      reactions: [{ emoji: '👍', count: 1, userIds: ['bob'] }],
+    });
+    expect(view).not.toHaveProperty('editedAt');
+    expect(view).not.toHaveProperty('reactions');
   });
 });

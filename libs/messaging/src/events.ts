@@ -15,6 +15,9 @@ export interface InboundMessage {
   clientMsgId: string;
   contentType: string;
   body: Record<string, unknown>;
+  /** A send's answer-to seq and mentioned users, when it named them. */
+  replyTo?: number;
+  mentions?: string[];
   origin: Origin | null;
   acceptedAt: number;
 }

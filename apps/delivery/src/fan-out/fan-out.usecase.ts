@@ -78,6 +78,8 @@ export class FanOutUseCase {
         contentType: m.contentType,
         body: m.body,
         sentAt: m.sentAt,
+        ...(m.replyTo !== undefined && { replyTo: m.replyTo }),
+        ...(m.mentions !== undefined && { mentions: m.mentions }),
       });
       for (const userId of membersOf.get(m.conversationId) ?? []) {
         for (const target of devicesOf.get(userId) ?? []) {

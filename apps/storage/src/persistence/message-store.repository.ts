@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { MESSAGE_COLUMNS, MessageRow, namedStatement } from '@im/database';
 import type { SequencedMessage } from '@im/messaging';
+import { isControlContentType } from '@im/protocol';
+import { applyControlEffects, type Queryable } from './control-effects';
 
 export interface StoredOutcome {
   /** The row PostgreSQL holds for the input's (conversation, sender, clientMsgId), or null. */
@@ -12,18 +14,20 @@ export interface StoredOutcome {
 
 /**
  * Inserts the new rows and raises their conversations' last_seq in one round trip. An
- * inserted row is never recalled, so `recalled` is not returned. `last_message_at` (indexed,
+ * inserted row is never recalled, edited or reacted to, so those columns are not returned. `last_message_at` (indexed,
  * for the catch-up's window of active conversations) moves only when it is 5 s old: a changed
  * indexed column makes every update a non-HOT one, a new tuple plus an index entry, which was
  * every update of every message before.
  */
 const STORE_MESSAGES = `WITH ins AS (
     INSERT INTO messages (conversation_id, seq, message_id, sender_id, client_msg_id, content_type, body, sent_at,
-                          accepted_at)
-    SELECT * FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
-                         $8::timestamptz[], $9::timestamptz[])
+                          accepted_at, reply_to, mentions)
+    SELECT m.c, m.s, m.id, m.snd, m.cm, m.ct, m.b, m.sa, m.aa, m.rt, CASE WHEN m.mt IS NULL THEN NULL
+                                                                       ELSE ARRAY(SELECT jsonb_array_elements_text(m.mt)) END
+      FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
+                  $8::timestamptz[], $9::timestamptz[], $10::bigint[], $11::jsonb[]) AS m(c, s, id, snd, cm, ct, b, sa, aa, rt, mt)
     ON CONFLICT DO NOTHING
-    RETURNING conversation_id, seq, message_id, sender_id, client_msg_id, content_type, body, sent_at
+    RETURNING conversation_id, seq, message_id, sender_id, client_msg_id, content_type, body, sent_at, reply_to, mentions
   ), raised AS (
     UPDATE conversations c
        SET last_seq = GREATEST(c.last_seq, t.seq),
@@ -34,8 +38,8 @@ const STORE_MESSAGES = `WITH ins AS (
   )
   SELECT * FROM ins`;
 
-/** The DataSource or a transaction's EntityManager: both run raw queries. */
-type Queryable = Pick<DataSource, 'query'>;
+/** A row just inserted: nothing has edited, reacted to or recalled it yet. */
+type FreshRow = Omit<MessageRow, 'recalled' | 'edited_at' | 'reactions'>;
 
 /**
  * Writes a batch of sequenced messages atomically (one statement, or a transaction with recalls). Replays are harmless: a row
@@ -48,40 +52,35 @@ export class MessageStoreRepository {
 
   async storeBatch(messages: SequencedMessage[]): Promise<StoredOutcome[]> {
     if (messages.length === 0) return [];
-    // One statement is atomic by itself; a recall also updates its target, so it needs a transaction.
-    const hasRecall = messages.some((m) => m.contentType === 'recall');
-    return hasRecall ? this.db.transaction((tx) => this.write(tx, messages)) : this.write(this.db, messages);
+    // One statement is atomic by itself; a control message also changes its target, so it needs a transaction.
+    const hasControl = messages.some((m) => isControlContentType(m.contentType));
+    return hasControl ? this.db.transaction((tx) => this.write(tx, messages)) : this.write(this.db, messages);
   }
 
   private async write(db: Queryable, messages: SequencedMessage[]): Promise<StoredOutcome[]> {
     // Insert the new rows and raise the conversations' last_seq in one round trip.
-    const inserted: Omit<MessageRow, 'recalled'>[] = await db.query(
-      namedStatement('store-messages', STORE_MESSAGES),
-      [
-        messages.map((m) => m.conversationId),
-        messages.map((m) => m.seq),
-        messages.map((m) => m.messageId),
-        messages.map((m) => m.senderId),
-        messages.map((m) => m.clientMsgId),
-        messages.map((m) => m.contentType),
-        messages.map((m) => JSON.stringify(m.body)),
-        messages.map((m) => new Date(m.sentAt)),
-        messages.map((m) => new Date(m.acceptedAt)),
-      ],
-    );
+    const inserted: FreshRow[] = await db.query(namedStatement('store-messages', STORE_MESSAGES), [
+      messages.map((m) => m.conversationId),
+      messages.map((m) => m.seq),
+      messages.map((m) => m.messageId),
+      messages.map((m) => m.senderId),
+      messages.map((m) => m.clientMsgId),
+      messages.map((m) => m.contentType),
+      messages.map((m) => JSON.stringify(m.body)),
+      messages.map((m) => new Date(m.sentAt)),
+      messages.map((m) => new Date(m.acceptedAt)),
+      messages.map((m) => m.replyTo ?? null),
+      // unnest cannot take an array of arrays of varying length: each list travels as JSON.
+      messages.map((m) => (m.mentions ? JSON.stringify(m.mentions) : null)),
+    ]);
     const key = (conversationId: string, senderId: string, clientMsgId: string) =>
       `${conversationId}|${senderId}|${clientMsgId}`;
     const insertedByKey = new Map(
       inserted.map((r) => [key(r.conversation_id, r.sender_id, r.client_msg_id), r]),
     );
 
-    // Recalls blank their target in the same transaction as the recall message itself.
-    for (const r of inserted.filter((row) => row.content_type === 'recall')) {
-      await db.query(
-        `UPDATE messages SET recalled = true WHERE conversation_id = $1 AND seq = $2 AND content_type <> 'recall'`,
-        [r.conversation_id, r.body.targetSeq],
-      );
-    }
+    // Recalls, edits and reactions change their target in the same transaction as themselves.
+    await applyControlEffects(db, inserted);
 
     // Replays and resends: the row stored first, looked up by the idempotency key.
     const others = messages.filter(
@@ -111,7 +110,10 @@ export class MessageStoreRepository {
       const first = !answered.has(k);
       answered.add(k);
       if (fresh)
-        return { row: { ...fresh, recalled: false }, inserted: first && Number(fresh.seq) === m.seq };
+        return {
+          row: { ...fresh, recalled: false, edited_at: null, reactions: null },
+          inserted: first && Number(fresh.seq) === m.seq,
+        };
       return { row: earlierByKey.get(k) ?? null, inserted: false };
     });
   }

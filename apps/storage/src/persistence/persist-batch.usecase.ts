@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BatchProducer, SequencedMessage, TopicEvents } from '@im/messaging';
 import { metrics, stageLatency } from '@im/metrics';
+import { sendExtras } from '@im/database';
 import { MessageStoreRepository, StoredOutcome } from './message-store.repository';
 
 const stored = metrics.counter('im_storage_messages_total', 'Messages by outcome of their write');
@@ -91,6 +92,10 @@ export class PersistBatchUseCase {
           sentAt: row.sent_at.getTime(),
           contentType: row.content_type,
           body: row.body,
+          // What was stored first, not what a resend said.
+          replyTo: undefined,
+          mentions: undefined,
+          ...sendExtras(row),
           fresh: inserted,
           storedAt,
         },

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { MessageView } from '@im/protocol';
 import { MESSAGE_COLUMNS, MessageRow, toMessageView } from '../rows';
+import { notHiddenFrom } from './hidden-messages.repository';
 
 export interface MessagePage {
   messages: MessageView[];
@@ -13,10 +14,20 @@ export interface MessagePage {
 export class MessagesRepository {
   constructor(private readonly db: DataSource) {}
 
-  async after(conversationId: string, afterSeq: number, limit: number): Promise<MessagePage> {
+  /** The page after `afterSeq`; with `viewerId`, what that user hid is left out. */
+  async after(
+    conversationId: string,
+    afterSeq: number,
+    limit: number,
+    viewerId?: string,
+  ): Promise<MessagePage> {
     const rows: MessageRow[] = await this.db.query(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`,
-      [conversationId, afterSeq, limit + 1],
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE conversation_id = $1 AND seq > $2
+          ${viewerId === undefined ? '' : `AND ${notHiddenFrom('$4')}`}
+        ORDER BY seq ASC LIMIT $3`,
+      viewerId === undefined
+        ? [conversationId, afterSeq, limit + 1]
+        : [conversationId, afterSeq, limit + 1, viewerId],
     );
     return { messages: rows.slice(0, limit).map(toMessageView), hasMore: rows.length > limit };
   }
@@ -43,10 +54,20 @@ export class MessagesRepository {
     return rows.map((r) => ({ message: toMessageView(r), storedAt: r.stored_at.getTime() }));
   }
 
-  async before(conversationId: string, beforeSeq: number, limit: number): Promise<MessagePage> {
+  /** The page before `beforeSeq`; with `viewerId`, what that user hid is left out. */
+  async before(
+    conversationId: string,
+    beforeSeq: number,
+    limit: number,
+    viewerId?: string,
+  ): Promise<MessagePage> {
     const rows: MessageRow[] = await this.db.query(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
-      [conversationId, beforeSeq, limit + 1],
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE conversation_id = $1 AND seq < $2
+          ${viewerId === undefined ? '' : `AND ${notHiddenFrom('$4')}`}
+        ORDER BY seq DESC LIMIT $3`,
+      viewerId === undefined
+        ? [conversationId, beforeSeq, limit + 1]
+        : [conversationId, beforeSeq, limit + 1, viewerId],
     );
     return { messages: rows.slice(0, limit).reverse().map(toMessageView), hasMore: rows.length > limit };
   }
