@@ -13,6 +13,7 @@ import { ConversationLookup } from './admin/conversation-lookup';
 import { ConversationsController } from './admin/conversations.controller';
 import { MembershipChanges } from './admin/membership-changes';
 import { UserSessions } from './admin/user-sessions';
+import { HideMessageUseCase } from './messaging/hide-message/hide-message.usecase';
 import { MessagesController } from './admin/messages.controller';
 import { DemoController } from './demo/demo.controller';
 import { SystemMessagesService } from './admin/system-messages.service';
@@ -57,6 +58,7 @@ import { QueriesService } from './queries/queries.service';
     AcceptMessageUseCase,
     SendMessageUseCase,
     ForwardSignalUseCase,
+    HideMessageUseCase,
     QueriesService,
     FrameRouter,
     MessageLimiter,

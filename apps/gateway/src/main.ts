@@ -33,7 +33,7 @@ void bootstrapService(
     const openApi = new DocumentBuilder()
       .setTitle('Chat delivery backend: admin API')
       .setDescription(
-        'Every call needs Authorization: Bearer <ADMIN_TOKEN>. See README.md for the WebSocket protocol.',
+        'Every call needs Authorization: Bearer <ADMIN_TOKEN>. The WebSocket protocol and this API are described in docs/protocol.md.',
       )
       .addBearerAuth()
       .build();

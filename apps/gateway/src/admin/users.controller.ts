@@ -56,7 +56,7 @@ export class UsersController {
   async issueToken(@Param('id') id: string, @Body() dto: IssueTokenDto) {
     await this.requireUser(id);
     if (id === SYSTEM_USER_ID) throw new ForbiddenException('the system identity has no user tokens');
-    // Exactly PROTOCOL §5's answer; the token's jti (for revocation) is in its payload.
+    // Exactly docs/protocol.md §5's answer; the token's jti (for revocation) is in its payload.
     const { token, expiresAt } = this.tokens.issue(id, dto.ttlSeconds);
     return { token, expiresAt };
   }

@@ -32,7 +32,7 @@ export interface UserIdentity {
 
 /**
  * Verifies user JWTs (algorithm pinned, audience, expiry, `nbf`, and the issuer only when
- * JWT_ISSUER is set: PROTOCOL §2) and issues them for the admin API.
+ * JWT_ISSUER is set: docs/protocol.md §2) and issues them for the admin API.
  */
 @Injectable()
 export class TokenService {

@@ -46,7 +46,7 @@ export class WsEndpoint {
     });
   }
 
-  /** Every check of PROTOCOL §2 and of the security settings, before any WebSocket exists. */
+  /** Every check of docs/protocol.md §2 and of the security settings, before any WebSocket exists. */
   private async admit(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') return reject(socket, 404, 'not found');

@@ -18,7 +18,7 @@ import { failureCode } from './failure-code';
 const pgError = (code: string) => Object.assign(new DatabaseError('server said no', 0, 'error'), { code });
 const failedQuery = (driverError: Error) => new QueryFailedError('SELECT 1', [], driverError);
 
-/** PROTOCOL §4: an outage of Kafka, PostgreSQL or Redis is `unavailable`; `internal` is for bugs. */
+/** docs/protocol.md §4: an outage of Kafka, PostgreSQL or Redis is `unavailable`; `internal` is for bugs. */
 describe('failureCode', () => {
   it('keeps the code of a ProtocolError', () => {
     expect(failureCode(new ProtocolError('forbidden', 'no'))).toBe('forbidden');

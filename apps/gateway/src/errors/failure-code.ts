@@ -6,7 +6,7 @@ import { isRedisOutage } from '@im/realtime';
 /**
  * The `error` code a failure is answered with. An outage of Redis, PostgreSQL or Kafka (or a
  * timeout waiting for one) is `unavailable`, which a client retries; `internal` is left for
- * bugs (PROTOCOL §4). Decided by error class, never by message text.
+ * bugs (docs/protocol.md §4). Decided by error class, never by message text.
  */
 export function failureCode(error: unknown): ErrorCode {
   if (error instanceof ProtocolError) return error.code;

@@ -6,7 +6,8 @@ import { ClientConnection } from '../connections/client-connection';
 import { asProtocolError } from '../errors/failure-code';
 import { MessageLimiter } from '../limits/message-limiter.service';
 import { ForwardSignalUseCase } from '../messaging/forward-signal/forward-signal.usecase';
-import { sendCommandOf } from '../messaging/send-message/send-message.command';
+import { HideMessageUseCase } from '../messaging/hide-message/hide-message.usecase';
+import { type MessageFrame, sendCommandOf } from '../messaging/send-message/send-message.command';
 import { SendMessageUseCase } from '../messaging/send-message/send-message.usecase';
 import { QueriesService } from '../queries/queries.service';
 
@@ -24,6 +25,7 @@ export class FrameRouter {
     private readonly signals: ForwardSignalUseCase,
     private readonly queries: QueriesService,
     private readonly limiter: MessageLimiter,
+    private readonly hides: HideMessageUseCase,
   ) {}
 
   handleText(conn: ClientConnection, text: string): void {
@@ -52,7 +54,11 @@ export class FrameRouter {
   } = {
     ping: (conn) => conn.send({ type: 'pong', serverTime: Date.now() }),
     send: (conn, frame) => this.send(conn, frame),
+    edit: (conn, frame) => this.send(conn, frame),
+    react: (conn, frame) => this.send(conn, frame),
     recall: (conn, frame) => this.send(conn, frame),
+    hide: (conn, frame) =>
+      this.run(conn, frame.reqId, async () => conn.send(await this.hides.execute(conn.userId, frame))),
     typing: (conn, frame) => this.run(conn, undefined, () => this.signals.execute(conn, frame)),
     deliver_ack: (conn, frame) => this.run(conn, undefined, () => this.signals.execute(conn, frame)),
     read: (conn, frame) => this.run(conn, undefined, () => this.signals.execute(conn, frame)),
@@ -75,7 +81,7 @@ export class FrameRouter {
     );
   }
 
-  private send(conn: ClientConnection, frame: ClientFrameMap['send' | 'recall']): void {
+  private send(conn: ClientConnection, frame: MessageFrame): void {
     void this.sends.execute(conn, sendCommandOf(frame), (refusal) =>
       this.refuse(conn, frame.clientMsgId, refusal),
     );

@@ -3,8 +3,9 @@ import { AppConfig } from '@im/config';
 import { ConversationsRepository, MessagesRepository } from '@im/database';
 import { metrics } from '@im/metrics';
 import { BatchProducer, InboundMessage, Origin } from '@im/messaging';
-import { ProtocolError, SYSTEM_USER_ID } from '@im/protocol';
+import { isControlContentType, ProtocolError, SYSTEM_USER_ID } from '@im/protocol';
 import { MembershipService } from '@im/realtime';
+import { editRefusal, mentionsRefusal, reactionRefusal, recallRefusal } from './target-rules';
 
 const accepted = metrics.counter(
   'im_gateway_messages_accepted_total',
@@ -17,6 +18,8 @@ export interface AcceptCommand {
   clientMsgId: string;
   contentType: string;
   body: Record<string, unknown>;
+  replyTo?: number;
+  mentions?: string[];
   origin: Origin;
   /** Set only by the admin API: a system message or an admin recall. Never from a client frame. */
   admin?: true;
@@ -42,7 +45,7 @@ export class AcceptMessageUseCase {
       if (!(await this.conversations.exists(command.conversationId)))
         throw new ProtocolError('not_found', `conversation ${command.conversationId} not found`);
       // An admin may recall any message, at any time.
-      if (command.contentType === 'recall') await this.checkRecall(command, { admin: true });
+      if (command.contentType === 'recall') await this.checkTarget(command, true);
       return;
     }
     // The reserved system identity only ever speaks through the admin API.
@@ -50,7 +53,22 @@ export class AcceptMessageUseCase {
       throw new ProtocolError('forbidden', 'the system identity cannot send from a client connection');
     if (!(await this.membership.isMember(command.conversationId, command.senderId)))
       throw new ProtocolError('forbidden', `not a member of conversation ${command.conversationId}`);
-    if (command.contentType === 'recall') await this.checkRecall(command);
+    if (isControlContentType(command.contentType)) return this.checkTarget(command, false);
+    if (
+      command.replyTo !== undefined &&
+      !(await this.messages.rawBySeq(command.conversationId, command.replyTo))
+    )
+      throw new ProtocolError(
+        'not_found',
+        `no message ${command.replyTo} in ${command.conversationId} to reply to`,
+      );
+    if (command.mentions) {
+      const refusal = mentionsRefusal(
+        command.mentions,
+        await this.membership.members(command.conversationId),
+      );
+      if (refusal) throw refusal;
+    }
   }
 
   /** Resolves when Kafka (acks=all) holds the message; the ack itself comes after storage. */
@@ -60,19 +78,25 @@ export class AcceptMessageUseCase {
     return this.producer.publish('inbound', command.conversationId, event);
   }
 
-  private async checkRecall(command: AcceptCommand, as = { admin: false }): Promise<void> {
-    const targetSeq = Number(command.body.targetSeq);
-    const target = await this.messages.rawBySeq(command.conversationId, targetSeq);
-    if (!target) throw new ProtocolError('not_found', `no message ${targetSeq} in ${command.conversationId}`);
-    if (target.content_type === 'recall')
-      throw new ProtocolError('bad_request', 'a recall cannot be recalled');
-    if (as.admin) return;
-    if (target.sender_id !== command.senderId)
-      throw new ProtocolError('forbidden', 'only the sender can recall a message');
-    if (Date.now() - target.sent_at.getTime() > this.config.RECALL_WINDOW_SECONDS * 1000)
-      throw new ProtocolError(
-        'forbidden',
-        `recall is possible within ${this.config.RECALL_WINDOW_SECONDS} s of sending`,
-      );
+  /** The rules of a recall, an edit or a reaction, which depend on the message they name. */
+  private async checkTarget(command: AcceptCommand, admin: boolean): Promise<void> {
+    const c = {
+      conversationId: command.conversationId,
+      targetSeq: Number(command.body.targetSeq),
+      senderId: command.senderId,
+      now: Date.now(),
+    };
+    const target = await this.messages.rawBySeq(c.conversationId, c.targetSeq);
+    const refusal =
+      command.contentType === 'recall'
+        ? recallRefusal(target, c, { admin, windowSeconds: this.config.RECALL_WINDOW_SECONDS })
+        : command.contentType === 'edit'
+          ? editRefusal(target, c, {
+              body: command.body.body as Record<string, unknown>,
+              windowSeconds: this.config.EDIT_WINDOW_SECONDS,
+              maxBodyBytes: this.config.MAX_BODY_BYTES,
+            })
+          : reactionRefusal(target, c);
+    if (refusal) throw refusal;
   }
 }

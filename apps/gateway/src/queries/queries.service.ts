@@ -46,7 +46,7 @@ export class QueriesService {
         hasMore = true;
         continue;
       }
-      const page = await this.messages.after(start.conversationId, start.afterSeq, room);
+      const page = await this.messages.after(start.conversationId, start.afterSeq, room, userId);
       for (const m of page.messages) messages.push(messageFrame(m));
       if (page.messages.length > 0)
         cursors[start.conversationId] = page.messages[page.messages.length - 1].seq;
@@ -60,8 +60,8 @@ export class QueriesService {
     const limit = frame.limit ?? 50;
     const page =
       frame.afterSeq !== undefined
-        ? await this.messages.after(frame.conversationId, frame.afterSeq, limit)
-        : await this.messages.before(frame.conversationId, frame.beforeSeq!, limit);
+        ? await this.messages.after(frame.conversationId, frame.afterSeq, limit, userId)
+        : await this.messages.before(frame.conversationId, frame.beforeSeq!, limit, userId);
     return {
       type: 'history_result',
       reqId: frame.reqId,
@@ -79,7 +79,7 @@ export class QueriesService {
     };
   }
 
-  /** Group delivery and read state is asked for, not pushed (PROTOCOL §3 `receipts`). */
+  /** Group delivery and read state is asked for, not pushed (docs/protocol.md §3 `receipts`). */
   async receipts(userId: string, frame: ReceiptsFrame): Promise<ServerFrameMap['receipts_result']> {
     await this.requireMember(frame.conversationId, userId);
     if (!(await this.messages.bySeq(frame.conversationId, frame.seq)))

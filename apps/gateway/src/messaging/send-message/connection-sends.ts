@@ -4,6 +4,6 @@ import { RefusalFence } from './refusal-fence';
 export class ConnectionSends {
   /** Each send is decided after the one before it, so they reach Kafka in arrival order. */
   chain: Promise<void> = Promise.resolve();
-  /** Which conversations' sends wait for the resend of a refused one (PROTOCOL G3). */
+  /** Which conversations' sends wait for the resend of a refused one (docs/protocol.md G3). */
   readonly fence = new RefusalFence();
 }

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '@im/protocol';
 
-/** Refusals after which a resend may pass, and so must not be overtaken (PROTOCOL G3). */
+/** Refusals after which a resend may pass, and so must not be overtaken (docs/protocol.md G3). */
 export type PassingCode = Extract<ErrorCode, 'unavailable' | 'rate_limited'>;
 
 export const isPassingCode = (code: ErrorCode): code is PassingCode =>

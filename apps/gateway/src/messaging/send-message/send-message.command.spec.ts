@@ -41,4 +41,46 @@ describe('sendCommandOf', () => {
     expect(command.clientMsgId).toBe('recall-of-m1');
     expect(command.body).not.toHaveProperty('clientMsgId');
   });
+
+  it('carries a send’s replyTo and mentions, and adds neither when the send had none', () => {
+    expect(sendCommandOf({ ...send, replyTo: 7, mentions: ['u2', 'u3'] })).toMatchObject({
+      replyTo: 7,
+      mentions: ['u2', 'u3'],
+    });
+    expect(Object.keys(sendCommandOf(send))).not.toEqual(expect.arrayContaining(['replyTo']));
+    expect(Object.keys(sendCommandOf(send))).not.toEqual(expect.arrayContaining(['mentions']));
+  });
+
+  it('turns an edit into a control message whose body names the target and holds the new body', () => {
+    const edit: ClientFrameMap['edit'] = {
+      type: 'edit',
+      clientMsgId: 'e1',
+      conversationId: 'c1',
+      targetSeq: 3,
+      body: { text: 'fixed' },
+    };
+    expect(sendCommandOf(edit)).toEqual({
+      conversationId: 'c1',
+      clientMsgId: 'e1',
+      contentType: 'edit',
+      body: { targetSeq: 3, body: { text: 'fixed' } },
+    });
+  });
+
+  it('turns a react into a reaction message with the emoji and the op', () => {
+    const react: ClientFrameMap['react'] = {
+      type: 'react',
+      clientMsgId: 'r1',
+      conversationId: 'c1',
+      targetSeq: 3,
+      emoji: '👍',
+      op: 'remove',
+    };
+    expect(sendCommandOf(react)).toEqual({
+      conversationId: 'c1',
+      clientMsgId: 'r1',
+      contentType: 'reaction',
+      body: { targetSeq: 3, emoji: '👍', op: 'remove' },
+    });
+  });
 });
