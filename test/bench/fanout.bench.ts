@@ -34,7 +34,7 @@ const DRAIN_MS = arg('drain-seconds', 60) * 1000;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** An HS256 user token, as an app server mints one (PROTOCOL §2). */
+/** An HS256 user token, as an app server mints one (docs/protocol.md §2). */
 function token(secret: string, userId: string): string {
   const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);

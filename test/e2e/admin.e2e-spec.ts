@@ -9,7 +9,7 @@ const errorBody = (status: number) => ({
   message: expect.anything(),
 });
 
-/** The admin REST API (PROTOCOL §5). */
+/** The admin REST API (docs/protocol.md §5). */
 describe('admin REST API', () => {
   const ctx = setup();
 

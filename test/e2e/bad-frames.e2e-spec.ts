@@ -4,7 +4,7 @@ import { Frame, TestClient } from '../support/test-client';
 import { isAnswerTo } from '../support/helpers';
 
 /**
- * `error` (PROTOCOL §4): a bad frame gets the right code, with `ref` = its clientMsgId/reqId,
+ * `error` (docs/protocol.md §4): a bad frame gets the right code, with `ref` = its clientMsgId/reqId,
  * never closes the connection, and never loses the sends around it.
  */
 describe('bad frames', () => {

@@ -2,7 +2,7 @@ import jwt from 'jsonwebtoken';
 import { setup } from '../support/context';
 import { isAnswerTo, sendAndAck, upgradeStatus, within } from '../support/helpers';
 
-/** PROTOCOL §2: the WebSocket connection, its authentication, welcome, heartbeat and close codes. */
+/** docs/protocol.md §2: the WebSocket connection, its authentication, welcome, heartbeat and close codes. */
 describe('connection', () => {
   const ctx = setup();
 

@@ -9,7 +9,7 @@ import {
   waitFor,
 } from '../support/helpers';
 
-/** `message` pushes (PROTOCOL §4) and G1 for online devices: every device of every member, exactly once. */
+/** `message` pushes (docs/protocol.md §4) and G1 for online devices: every device of every member, exactly once. */
 describe('fan-out of messages to members’ devices', () => {
   const ctx = setup();
 

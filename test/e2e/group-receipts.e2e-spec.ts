@@ -5,7 +5,7 @@ import { Frame } from '../support/test-client';
 const isReceipt = (f: Frame) => f.type === 'receipt';
 
 /**
- * Group receipts by query, not push (PROTOCOL §3 `receipts`, §4 `receipt`, `receipts_result`):
+ * Group receipts by query, not push (docs/protocol.md §3 `receipts`, §4 `receipt`, `receipts_result`):
  * a group's cost grows with its members, not with their square.
  */
 describe('group receipts', () => {

@@ -2,7 +2,7 @@ import { setup } from '../support/context';
 import { Frame, TestClient } from '../support/test-client';
 import { history, sendMany } from '../support/helpers';
 
-/** `history` → `history_result` (PROTOCOL §3, §4). */
+/** `history` → `history_result` (docs/protocol.md §3, §4). */
 describe('history', () => {
   const ctx = setup();
   let client: TestClient;

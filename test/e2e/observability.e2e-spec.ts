@@ -1,6 +1,6 @@
 import { setup } from '../support/context';
 
-/** PROTOCOL §5: every service answers /health/live, /health/ready and exposes Prometheus metrics. */
+/** docs/protocol.md §5: every service answers /health/live, /health/ready and exposes Prometheus metrics. */
 describe('observability', () => {
   const ctx = setup();
 

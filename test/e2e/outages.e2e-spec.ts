@@ -12,7 +12,7 @@ import { sendInOrderThroughFaults } from '../support/ordered-sender';
 import { Frame, TestClient } from '../support/test-client';
 
 /**
- * Outages of Redis and PostgreSQL as a client sees them (PROTOCOL G3, §4): a send refused while
+ * Outages of Redis and PostgreSQL as a client sees them (docs/protocol.md G3, §4): a send refused while
  * one is down never lets a later send of its connection overtake it, and every answer of an
  * outage is `unavailable` (safe to retry), never `internal`. Stops the machine's Redis and
  * PostgreSQL, so it runs after every other spec but the chaos profile (see test-sequencer.js),

@@ -2,7 +2,7 @@ import { setup } from '../support/context';
 import { Frame, TestClient } from '../support/test-client';
 import { fullHistory, isAnswerTo, sendAndAck } from '../support/helpers';
 
-/** `recall` (PROTOCOL §3) and the recall message (§4). */
+/** `recall` (docs/protocol.md §3) and the recall message (§4). */
 describe('recall', () => {
   const ctx = setup();
 

@@ -4,7 +4,7 @@ import { framesDuring, framesSince, sendAndAck, sendMany, waitFor } from '../sup
 
 const isReceipt = (kind: 'delivered' | 'read') => (f: Frame) => f.type === 'receipt' && f.kind === kind;
 
-/** `deliver_ack`, `read` → `receipt`, and `conversations` → `conversations_result` (PROTOCOL §3, §4). */
+/** `deliver_ack`, `read` → `receipt`, and `conversations` → `conversations_result` (docs/protocol.md §3, §4). */
 describe('receipts and the conversation list', () => {
   const ctx = setup();
 

@@ -10,7 +10,7 @@ import {
   waitFor,
 } from '../support/helpers';
 
-/** `send` → `ack` (PROTOCOL §3, §4), G3 order and G4 ack after durability. */
+/** `send` → `ack` (docs/protocol.md §3, §4), G3 order and G4 ack after durability. */
 describe('send, ack and ordering', () => {
   const ctx = setup();
 

@@ -2,7 +2,7 @@ import { setup } from '../support/context';
 import { Frame } from '../support/test-client';
 import { drainSync, isStrictlyIncreasing, sendMany, waitFor } from '../support/helpers';
 
-/** `sync` → `sync_result` (PROTOCOL §3, §4); G1/G5 for devices that were offline. */
+/** `sync` → `sync_result` (docs/protocol.md §3, §4); G1/G5 for devices that were offline. */
 describe('sync', () => {
   const ctx = setup();
 

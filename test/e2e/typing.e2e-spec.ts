@@ -1,7 +1,7 @@
 import { setup } from '../support/context';
 import { drainSync, framesDuring, framesSince, fullHistory, sendAndAck } from '../support/helpers';
 
-/** `typing` (PROTOCOL §3, §4): forwarded to the other members' online devices, never stored. */
+/** `typing` (docs/protocol.md §3, §4): forwarded to the other members' online devices, never stored. */
 describe('typing', () => {
   const ctx = setup();
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Frame, TestClient } from './test-client';
 import { sleep } from './helpers';
 
-/** Codes after which the contract lets a client resend the same frame (PROTOCOL §4). */
+/** Codes after which the contract lets a client resend the same frame (docs/protocol.md §4). */
 const PASSING = new Set(['unavailable', 'rate_limited']);
 
 export interface OrderedSendResult {

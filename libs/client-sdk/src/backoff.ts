@@ -1,6 +1,6 @@
 /** Pure timing math of the client; kept apart so that it is tested without any socket. */
 
-/** Resend delays of an unacked message: 1 s, 3 s, 5 s, then doubling, at most 32 s (PROTOCOL §7). */
+/** Resend delays of an unacked message: 1 s, 3 s, 5 s, then doubling, at most 32 s (docs/protocol.md §7). */
 export const RESEND_LADDER_MS: readonly number[] = [1_000, 3_000, 5_000];
 export const RESEND_MAX_MS = 32_000;
 

@@ -846,7 +846,7 @@ describe('ChatClient', () => {
       push(socket, msg(3));
       expect(socket.framesOf('deliver_ack')).toEqual([]);
       await h.clock.advance(50);
-      // One cumulative ack within the 150 ms the client waits (PROTOCOL §7 allows 200).
+      // One cumulative ack within the 150 ms the client waits (docs/protocol.md §7 allows 200).
       expect(socket.framesOf('deliver_ack')).toEqual([{ type: 'deliver_ack', conversationId: 'c1', seq: 3 }]);
       push(socket, msg(5)); // a gap: 4 is missing
       await h.clock.advance(150);

@@ -78,7 +78,7 @@ export interface ChatClientOptions {
   reconnectCapMs?: number;
   /**
    * deliver_ack is sent this long after the cursor moved (default 150 ms), so that one
-   * cumulative ack covers a burst (PROTOCOL §7 allows up to 200 ms).
+   * cumulative ack covers a burst (docs/protocol.md §7 allows up to 200 ms).
    */
   ackDebounceMs?: number;
   /** Page size of sync (1–200, default 200) and of gap-filling history requests (default 200). */

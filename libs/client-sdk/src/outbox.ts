@@ -52,9 +52,9 @@ const REFUSED_RESEND_MS = 2000;
  * The durable outbox: every send/recall frame is stored before its first transmission,
  * resent unchanged on the ladder 1 s, 3 s, 5 s, 10 s, 20 s, 32 s… and after every welcome,
  * and deleted only once acked. A resend never duplicates: the server answers it with the
- * same ack (PROTOCOL G2). After a refusal that may pass, nothing newer of that conversation
+ * same ack (docs/protocol.md G2). After a refusal that may pass, nothing newer of that conversation
  * goes out before the refused entry's resend, and the entries held behind it follow it in
- * their order (PROTOCOL G3, §7): the server refuses them anyway, and sequences the resends in
+ * their order (docs/protocol.md G3, §7): the server refuses them anyway, and sequences the resends in
  * the order they arrive.
  */
 export class Outbox {

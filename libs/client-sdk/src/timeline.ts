@@ -4,7 +4,7 @@ import type { MessageStore } from './message-store';
 import { recallTarget, toMessage, type ClientFrame, type Message } from './protocol';
 
 /**
- * A seq range that an answer covered completely (PROTOCOL: sync pages and `history` are
+ * A seq range that an answer covered completely (docs/protocol.md: sync pages and `history` are
  * the authority on what exists): every existing message with after < seq ≤ upTo was in it.
  */
 export interface Coverage {

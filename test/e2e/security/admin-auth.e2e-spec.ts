@@ -5,7 +5,7 @@ import { sendAndAck, upgradeStatus, within } from '../../support/helpers';
 import { TestClient } from '../../support/test-client';
 
 /**
- * PROTOCOL §5 / G6: every admin call needs ADMIN_TOKEN. Without a token: 401; with a user's
+ * docs/protocol.md §5 / G6: every admin call needs ADMIN_TOKEN. Without a token: 401; with a user's
  * token: 403; with anything else: 401. Refused calls change nothing and return no data.
  */
 describe('security: every admin route refuses callers without the admin token', () => {
@@ -27,7 +27,7 @@ describe('security: every admin route refuses callers without the admin token', 
     body?: () => unknown;
   }
 
-  /** Every call of PROTOCOL §5, plus token revocation by jti (in the code, not in the table). */
+  /** Every call of docs/protocol.md §5, plus token revocation by jti (in the code, not in the table). */
   const routes: Route[] = [
     {
       method: 'POST',

@@ -14,7 +14,7 @@ import {
 import { OwnStack, startOwnStack } from '../../support/own-stack';
 
 const FLOOD = 1000;
-/** Errors a flooded send may get instead of an ack (PROTOCOL §4). */
+/** Errors a flooded send may get instead of an ack (docs/protocol.md §4). */
 const FLOOD_ERRORS = ['rate_limited', 'unavailable'];
 
 /** Every stored message of a conversation, through the admin API. */

@@ -1,5 +1,5 @@
 /**
- * What PROTOCOL §3/§4 says the answer to a client frame must be, written from the protocol
+ * What docs/protocol.md §3/§4 says the answer to a client frame must be, written from the protocol
  * text only (it does not use the server's validator, so it can disagree with it), and an exact
  * matcher of the answers one connection got against the frames it sent.
  */
@@ -31,7 +31,7 @@ export interface Expectation {
   /** String values of its clientMsgId/reqId: an answer may carry one of them. */
   ids: string[];
   /**
-   * Its valid ids: if any, the answer must carry an id (PROTOCOL §4 `ref`): one of these, or
+   * Its valid ids: if any, the answer must carry an id (docs/protocol.md §4 `ref`): one of these, or
    * another of `ids` (a frame with an invalid clientMsgId and a valid reqId may be answered with either).
    */
   mustCarry: string[];
@@ -99,11 +99,11 @@ function checkInt(v: unknown, min: number, max: number | undefined, name: string
   if (typeof v !== 'number' || !Number.isInteger(v)) out.problems.push(`${name} is not an integer`);
   else if (v < min) out.problems.push(`${name} < ${min}`);
   else if (max !== undefined && v > max) out.problems.push(`${name} > ${max}`);
-  // PROTOCOL gives no upper bound; beyond 2^53 a server may refuse or take it.
+  // docs/protocol.md gives no upper bound; beyond 2^53 a server may refuse or take it.
   else if (!Number.isSafeInteger(v)) out.ambiguities.push(`${name} beyond 2^53`);
 }
 
-/** Syntax of PROTOCOL §3 for a parsed JSON value. */
+/** Syntax of docs/protocol.md §3 for a parsed JSON value. */
 function checkSyntax(value: unknown): Verdict & { type?: string } {
   const out: Verdict = { problems: [], ambiguities: [], tooLarge: false };
   if (!isPlainObject(value)) return { ...out, problems: ['not a JSON object'] };
@@ -138,7 +138,7 @@ function checkSyntax(value: unknown): Verdict & { type?: string } {
             out.ambiguities.push('body too deep to measure');
           }
           if (size > MAX_BODY_BYTES) out.tooLarge = true;
-          // PROTOCOL allows any JSON object; a server may refuse what it cannot store (NUL, lone surrogates).
+          // docs/protocol.md allows any JSON object; a server may refuse what it cannot store (NUL, lone surrogates).
           if (unstorable(value.body)) out.ambiguities.push('body has NUL or a lone surrogate');
           if (
             value.contentType === 'text' &&
@@ -184,7 +184,7 @@ function checkSyntax(value: unknown): Verdict & { type?: string } {
   return { ...out, type };
 }
 
-/** The answers of a frame PROTOCOL considers valid, given membership. */
+/** The answers of a frame docs/protocol.md considers valid, given membership. */
 function semantic(
   value: Record<string, unknown>,
   world: World,
@@ -249,7 +249,7 @@ function semantic(
 /** The expectation for a text frame whose JSON parsed to `value`. */
 export function expectationFor(value: unknown, world: World): Expectation {
   const { ids, mustCarry } = idsOf(value);
-  // An optional field set to null: absent, or invalid; PROTOCOL does not say which.
+  // An optional field set to null: absent, or invalid; docs/protocol.md does not say which.
   if (isPlainObject(value) && typeof value.type === 'string' && Object.hasOwn(FIELDS, value.type)) {
     const nulls = FIELDS[value.type].optional.filter((k) => Object.hasOwn(value, k) && value[k] === null);
     if (nulls.length > 0) {

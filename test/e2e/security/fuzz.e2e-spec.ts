@@ -22,7 +22,7 @@ import { OwnStack, startOwnStack } from '../../support/own-stack';
 
 /**
  * A frame fuzzer: ≥ 10,000 random and mutated frames from several connections while a
- * well-behaved client chats. Every answer is checked against an oracle written from PROTOCOL §3
+ * well-behaved client chats. Every answer is checked against an oracle written from docs/protocol.md §3
  * (frame-oracle.ts): each frame gets exactly the answers the protocol allows (an `error` with a
  * listed code and the right `ref` for a bad one, the normal answer for a valid one, a close 1009
  * for an oversized one), no service dies, nothing leaks, and the clean client loses nothing.
@@ -522,7 +522,7 @@ const sampleOf = (built: Built): string => {
 // ---- the run --------------------------------------------------------------------------------
 
 describe('security: the fuzzer’s oracle', () => {
-  it('reads PROTOCOL §3 as written (the oracle’s own check)', () => {
+  it('reads docs/protocol.md §3 as written (the oracle’s own check)', () => {
     const world: World = { own: new Set(['mine']), existing: new Set(['mine', 'theirs']) };
     const e = (v: unknown) => expectationFor(v, world);
     expect(e({ type: 'ping' })).toMatchObject({ options: ['pong'], silentOk: false });

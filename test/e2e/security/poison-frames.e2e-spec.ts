@@ -110,7 +110,7 @@ describe('security: poison frames', () => {
         .catch(() => undefined);
       await sleep(200);
       const ready = (await gatewayOnly.readiness())[0].status;
-      // Valid per PROTOCOL (a body is any JSON object), so an ack is fine too; `forbidden`: c1 is no conversation of hers.
+      // Valid per docs/protocol.md (a body is any JSON object), so an ack is fine too; `forbidden`: c1 is no conversation of hers.
       const fine =
         answer !== undefined && ['bad_request', 'too_large', 'forbidden', undefined].includes(answer.code);
       if (!fine || ready !== 200 || client.closeCode !== undefined)

@@ -3,7 +3,7 @@ import { setup, TestContext } from '../../support/context';
 import { OwnStack, startOwnStack } from '../../support/own-stack';
 
 /**
- * PROTOCOL §2, the claims of a user token as an app server mints it: `sub`, `aud` and `exp` are
+ * docs/protocol.md §2, the claims of a user token as an app server mints it: `sub`, `aud` and `exp` are
  * all it needs; `nbf` is honoured; `iss` is checked only when JWT_ISSUER is set; `iat` is
  * optional unless the user's sessions were revoked, then it must not be before the revocation
  * (whole seconds). Tokens are signed here with node:crypto alone, as an app server in any

@@ -5,7 +5,7 @@ import { sendAndAck, upgradeStatus } from '../../support/helpers';
 import { OwnStack, startOwnStack } from '../../support/own-stack';
 
 /**
- * PROTOCOL §2 at the WebSocket upgrade: every token that is not a valid one of the configured
+ * docs/protocol.md §2 at the WebSocket upgrade: every token that is not a valid one of the configured
  * algorithm, key, audience (and issuer, where one is configured) gets HTTP 401 and no WebSocket.
  * What a valid token needs, and what it may leave out, is token-claims.e2e-spec.ts.
  */

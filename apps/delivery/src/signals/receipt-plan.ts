@@ -10,7 +10,7 @@ export interface Notice {
 }
 
 /**
- * Who is told of a cursor that moved (PROTOCOL §4 `receipt`): in a direct conversation the
+ * Who is told of a cursor that moved (docs/protocol.md §4 `receipt`): in a direct conversation the
  * other member, of deliveries and reads; a read also the reader's other devices; in a group
  * only those: members' state there is asked for with `receipts`, so that a group's cost grows
  * with its members, not with their square.
