@@ -8,7 +8,7 @@ export interface Assignment {
   sentAt: number;
 }
 
-/** Kept well past the client's resend horizon (PROTOCOL §7: about 5 minutes). */
+/** Kept well past the client's resend horizon (docs/protocol.md §7: about 5 minutes). */
 export const IDEMPOTENCY_TTL_SECONDS = 48 * 3600;
 
 /**
@@ -18,7 +18,7 @@ export const IDEMPOTENCY_TTL_SECONDS = 48 * 3600;
 export const HIGH_WATER_TTL_SECONDS = 30 * 24 * 3600;
 
 export const idempotencyKey = (conversationId: string, senderId: string, clientMsgId: string) =>
-  // Ids cannot contain '|' (PROTOCOL §3), so the key is unambiguous.
+  // Ids cannot contain '|' (docs/protocol.md §3), so the key is unambiguous.
   `idem:${conversationId}|${senderId}|${clientMsgId}`;
 
 export const highWaterKey = (conversationId: string) => `seqhw:${conversationId}`;
