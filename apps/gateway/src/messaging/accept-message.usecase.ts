@@ -53,6 +53,22 @@ export class AcceptMessageUseCase {
       throw new ProtocolError('forbidden', 'the system identity cannot send from a client connection');
     if (!(await this.membership.isMember(command.conversationId, command.senderId)))
       throw new ProtocolError('forbidden', `not a member of conversation ${command.conversationId}`);
+    try {
+      await this.checkContent(command);
+    } catch (error) {
+      // A resend of a stored message is answered with its ack whatever changed since (the
+      // edit window ran out, the target was recalled): the pipeline's dedupe answers it.
+      if (
+        error instanceof ProtocolError &&
+        error.code !== 'unavailable' &&
+        (await this.isResendOfStored(command))
+      )
+        return;
+      throw error;
+    }
+  }
+
+  private async checkContent(command: AcceptCommand): Promise<void> {
     if (isControlContentType(command.contentType)) return this.checkTarget(command, false);
     if (
       command.replyTo !== undefined &&
@@ -69,6 +85,10 @@ export class AcceptMessageUseCase {
       );
       if (refusal) throw refusal;
     }
+  }
+
+  private isResendOfStored(command: AcceptCommand): Promise<boolean> {
+    return this.messages.isStored(command.conversationId, command.senderId, command.clientMsgId);
   }
 
   /** Resolves when Kafka (acks=all) holds the message; the ack itself comes after storage. */

@@ -88,6 +88,15 @@ export class MessagesRepository {
     return rows[0] ? toMessageView(rows[0]) : null;
   }
 
+  /** Whether this sender's message with this clientMsgId is stored (the idempotency key's unique index). */
+  async isStored(conversationId: string, senderId: string, clientMsgId: string): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(
+      `SELECT 1 FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND client_msg_id = $3`,
+      [conversationId, senderId, clientMsgId],
+    );
+    return rows.length > 0;
+  }
+
   /** The raw row, including a recalled message's original sender and time (for recall checks). */
   async rawBySeq(conversationId: string, seq: number): Promise<MessageRow | null> {
     const rows: MessageRow[] = await this.db.query(
