@@ -4,6 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { WebSocketServer, WebSocket, RawData } from 'ws';
 import { AppConfig } from '@im/config';
 import { CLIENT_ID_PATTERN, SYSTEM_USER_ID } from '@im/protocol';
+import { bearerToken } from '../auth/bearer';
 import { TokenService } from '../auth/token.service';
 import { FrameRouter } from '../frames/frame-router';
 import { ClientConnection } from './client-connection';
@@ -54,7 +55,7 @@ export class WsEndpoint {
     if (origin && this.allowedOrigins.size > 0 && !this.allowedOrigins.has(origin))
       return reject(socket, 403, `origin ${origin} is not allowed`);
     const header = req.headers.authorization;
-    const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const bearer = bearerToken(header);
     const identity = this.tokens.verify(bearer ?? url.searchParams.get('token'));
     if (!identity || identity.userId === SYSTEM_USER_ID)
       return reject(socket, 401, 'missing, invalid or expired token');
