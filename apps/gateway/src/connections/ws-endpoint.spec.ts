@@ -313,7 +313,22 @@ describe('WsEndpoint', () => {
     await flush();
     expect(removed).toEqual([]);
     ws.emit('close', 1000, Buffer.alloc(0));
-    expect(removed).toEqual(added);
     expect(added[0].closed).toBe(true);
+    await flush();
+    expect(removed).toEqual(added);
+  });
+
+  it('unregisters a connection that closes while its registration is pending only after it settled', async () => {
+    // Removed first, the presence the registration wrote afterwards would stay until it expires.
+    let register!: () => void;
+    const { connect, ws, added, removed } = setup({ registration: new Promise<void>((r) => (register = r)) });
+    connect('/ws?deviceId=d1&token=alice-token');
+    await flush();
+    ws.emit('close', 1000, Buffer.alloc(0));
+    await flush();
+    expect(removed).toEqual([]);
+    register();
+    await flush();
+    expect(removed).toEqual(added);
   });
 });

@@ -94,7 +94,9 @@ export class WsEndpoint {
     });
     ws.on('close', () => {
       conn.closed = true;
-      this.registry.remove(conn);
+      // After registration settles: a remove that overtook it left the presence it then wrote.
+      const remove = () => this.registry.remove(conn);
+      ready.then(remove, remove);
     });
     ws.on('error', (error) => this.logger.debug(`socket error of ${conn.key}: ${error.message}`));
     await ready;
