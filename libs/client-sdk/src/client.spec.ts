@@ -2,114 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ChatClient,
   ClientError,
   MemoryMessageStore,
   MemoryOutboxStorage,
-  type ChatClientOptions,
-  type ClientEvents,
-  type Message,
   type OutboxEntry,
   type OutboxStorage,
 } from './index';
 import { FileOutboxStorage } from './node';
-import { FakeClock, FakeNetwork, flush, type FakeSocket } from './testing';
-
-const msg = (seq: number, conversationId = 'c1', extra: Partial<Message> = {}): Message => ({
-  conversationId,
-  seq,
-  messageId: `${conversationId}-m${seq}`,
-  senderId: 'u2',
-  clientMsgId: `${conversationId}-x${seq}`,
-  contentType: 'text',
-  body: { text: `#${seq}` },
-  sentAt: 1_000 + seq,
-  ...extra,
-});
-
-type Recorded = { [K in keyof ClientEvents]: ClientEvents[K][] };
-
-function setup(overrides: Partial<ChatClientOptions> = {}) {
-  const clock = new FakeClock();
-  const net = new FakeNetwork();
-  let ids = 0;
-  const client = new ChatClient({
-    baseUrl: 'ws://gw:3000/',
-    deviceId: 'd1',
-    token: 't0',
-    socketFactory: net.factory,
-    clock,
-    random: () => 0.5,
-    newId: () => `id${++ids}`,
-    // The specs' timings; the default (150 ms) has a spec of its own.
-    ackDebounceMs: 50,
-    ...overrides,
-  });
-  const events: Recorded = {
-    message: [],
-    ack: [],
-    receipt: [],
-    typing: [],
-    state: [],
-    outbox: [],
-    failed: [],
-    error: [],
-  };
-  for (const name of Object.keys(events) as (keyof ClientEvents)[])
-    client.on(name, (value) => (events[name] as unknown[]).push(value));
-  return { clock, net, client, events };
-}
-type Harness = ReturnType<typeof setup>;
-
-interface SyncPage {
-  messages?: Message[];
-  cursors?: Record<string, number>;
-  hasMore?: boolean;
-}
-
-/** Answers the last sync request of the socket, as the server would. */
-function answerSync(socket: FakeSocket, page: SyncPage = {}): void {
-  socket.receive({
-    type: 'sync_result',
-    reqId: socket.last('sync').reqId,
-    messages: (page.messages ?? []).map((m) => ({ type: 'message', ...m })),
-    cursors: page.cursors ?? {},
-    hasMore: page.hasMore ?? false,
-  });
-}
-
-function answerHistory(socket: FakeSocket, messages: Message[], hasMore = false): void {
-  const request = socket.last('history');
-  socket.receive({
-    type: 'history_result',
-    reqId: request.reqId,
-    conversationId: request.conversationId,
-    messages: messages.map((m) => ({ type: 'message', ...m })),
-    hasMore,
-  });
-}
-
-function push(socket: FakeSocket, m: Message): void {
-  socket.receive({ type: 'message', ...m });
-}
-
-/** connect(), welcome, and one empty (or the given) sync page per element: the client is ready. */
-async function connectReady(h: Harness, pages: SyncPage[] = [{ cursors: { c1: 0 } }]): Promise<FakeSocket> {
-  const connected = h.client.connect();
-  await flush();
-  const socket = h.net.last;
-  socket.welcome();
-  await flush();
-  for (const page of pages) {
-    answerSync(socket, page);
-    await flush();
-  }
-  await connected;
-  expect(h.client.state).toBe('ready');
-  return socket;
-}
-
-const sends = (socket: FakeSocket) => socket.framesOf('send');
+import { answerHistory, answerSync, connectReady, msg, push, sends, setup } from './spec-harness';
+import { flush } from './testing';
 
 /** A storage whose puts wait until the test lets them through. */
 class GatedStorage extends MemoryOutboxStorage {
@@ -973,7 +874,7 @@ describe('ChatClient', () => {
   });
 
   describe('requests', () => {
-    it('answers conversations() and history(), and stores what history returns', async () => {
+    it('answers conversations() with unread and mention counts, and history(), and stores what history returns', async () => {
       const h = setup();
       const socket = await connectReady(h);
       const list = h.client.conversations();
@@ -985,14 +886,25 @@ describe('ChatClient', () => {
         lastSeq: 9,
         readSeq: 2,
         unread: 7,
+        mentions: 2,
         lastMessage: null,
+      };
+      const last = msg(21, 'g1', { contentType: 'recall', body: { targetSeq: 18 } });
+      const group = {
+        ...summary,
+        conversationId: 'g1',
+        type: 'group',
+        title: 'Friday',
+        lastSeq: 21,
+        mentions: 0,
       };
       socket.receive({
         type: 'conversations_result',
         reqId: socket.last('conversations').reqId,
-        conversations: [summary],
+        conversations: [summary, { ...group, lastMessage: { type: 'message', ...last } }],
       });
-      await expect(list).resolves.toEqual([summary]);
+      // The last message comes without the frame's `type`, like every other Message.
+      await expect(list).resolves.toEqual([summary, { ...group, lastMessage: last }]);
 
       const page = h.client.history('c1', { beforeSeq: 10, limit: 2 });
       await flush();

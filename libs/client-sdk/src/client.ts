@@ -5,6 +5,7 @@ import { Emitter } from './emitter';
 import { asClientError, ClientError } from './errors';
 import { MemoryMessageStore, type MessageStore } from './message-store';
 import { Outbox } from './outbox';
+import { ownMessage } from './own-message';
 import {
   MemoryOutboxStorage,
   type OutboxEntry,
@@ -20,6 +21,7 @@ import {
   type Receipt,
   type Receipts,
   type SendContentType,
+  type SendFrame,
   type ServerFrame,
   type ServerFrameMap,
   type Typing,
@@ -35,9 +37,19 @@ import { Timeline, type Coverage } from './timeline';
 export type ConnectionState = 'connecting' | 'syncing' | 'ready' | 'offline';
 
 export interface ClientEvents {
-  /** A message stored for the first time, from a push, sync, history or the ack of an own send. */
+  /**
+   * A message stored for the first time, from a push, sync, history or the ack of an own send
+   * (once per conversation and seq), as it stands: control messages already held are applied.
+   */
   message: Message;
-  /** An own send or recall is durable on the server. */
+  /**
+   * A stored message changed: an edit, reaction or recall was applied to it, or a newer copy of
+   * it came from the server. The payload is the whole message as it now stands.
+   */
+  updated: Message;
+  /** A message was hidden on this device (hide() was answered); the store no longer has it. */
+  hidden: { conversationId: string; seq: number };
+  /** An own send, edit, reaction or recall is durable on the server. */
   ack: Ack;
   receipt: Receipt;
   typing: Typing;
@@ -89,6 +101,16 @@ export interface ChatClientOptions {
   /** Generator of clientMsgId and reqId values; default crypto.randomUUID. */
   newId?: () => string;
 }
+
+/** What a send may carry beside its body (docs/protocol.md §3.2, §3.15). */
+export interface SendOptions {
+  /** The seq of a message of the same conversation that this one answers. */
+  replyTo?: number;
+  /** User ids of members this message mentions (up to 50; repeats are dropped, an empty list is left out). */
+  mentions?: string[];
+}
+
+export type ReactionOp = 'add' | 'remove';
 
 export interface SendHandle {
   clientMsgId: string;
@@ -187,6 +209,7 @@ export class ChatClient extends Emitter<ClientEvents> {
       write,
       history: (conversationId, afterSeq, limit) => this.requestHistory(conversationId, { afterSeq, limit }),
       onMessage: (message) => this.emit('message', message),
+      onUpdated: (message) => this.emit('updated', message),
       onError,
     });
   }
@@ -228,15 +251,52 @@ export class ChatClient extends Emitter<ClientEvents> {
     conversationId: string,
     body: Record<string, unknown>,
     contentType: SendContentType = 'text',
+    options: SendOptions = {},
   ): SendHandle {
-    const clientMsgId = this.newId();
-    return this.enqueue({ type: 'send', clientMsgId, conversationId, contentType, body });
+    const frame: SendFrame = { type: 'send', clientMsgId: this.newId(), conversationId, contentType, body };
+    if (options.replyTo !== undefined) frame.replyTo = options.replyTo;
+    // The server refuses an empty list and repeats; neither means anything else than this.
+    const mentions = [...new Set(options.mentions ?? [])];
+    if (mentions.length > 0) frame.mentions = mentions;
+    return this.enqueue(frame);
+  }
+
+  /**
+   * Replaces the body of an own message. The edit is itself a message (contentType 'edit') and
+   * goes through the outbox like a send; the target shows the new body once the edit is acked.
+   */
+  edit(conversationId: string, targetSeq: number, body: Record<string, unknown>): SendHandle {
+    return this.enqueue({ type: 'edit', clientMsgId: this.newId(), conversationId, targetSeq, body });
+  }
+
+  /** Adds (or removes) this user's emoji reaction to a message; a message of its own, through the outbox. */
+  react(conversationId: string, targetSeq: number, emoji: string, op: ReactionOp = 'add'): SendHandle {
+    return this.enqueue({ type: 'react', clientMsgId: this.newId(), conversationId, targetSeq, emoji, op });
   }
 
   /** Recalls an own message; the recall is itself a message and goes through the outbox. */
   recall(conversationId: string, targetSeq: number): SendHandle {
     const clientMsgId = this.newId();
     return this.enqueue({ type: 'recall', clientMsgId, conversationId, targetSeq });
+  }
+
+  /**
+   * Hides a message for this user only ("delete for me"). Resolves once the server answered
+   * and the message is gone from this device's store (a 'hidden' event follows); a request like
+   * conversations(), so it is not kept across restarts: call it again if it failed.
+   */
+  async hide(conversationId: string, seq: number): Promise<void> {
+    const answer = await this.connection.request(
+      { type: 'hide', reqId: this.newId(), conversationId, seq },
+      'hide_result',
+    );
+    await this.init();
+    try {
+      await this.timelineStore.hide(answer.conversationId, answer.seq);
+    } catch (error) {
+      throw asClientError(error, 'storage', 'the message was hidden on the server but not removed here');
+    }
+    this.emit('hidden', { conversationId: answer.conversationId, seq: answer.seq });
   }
 
   /** Moves the read cursor (monotonic on the server); kept and sent on reconnect when offline. */
@@ -250,12 +310,23 @@ export class ChatClient extends Emitter<ClientEvents> {
     return this.connection.write({ type: 'typing', conversationId });
   }
 
+  /** The user's conversations, most recently active first, with unread and mention counts. */
   async conversations(): Promise<ConversationSummary[]> {
     const answer = await this.connection.request(
       { type: 'conversations', reqId: this.newId() },
       'conversations_result',
     );
-    return answer.conversations;
+    return answer.conversations.map((c) => ({
+      conversationId: c.conversationId,
+      type: c.type,
+      title: c.title,
+      lastSeq: c.lastSeq,
+      readSeq: c.readSeq,
+      unread: c.unread,
+      // A server before protocol revision 2 does not count mentions.
+      mentions: c.mentions ?? 0,
+      lastMessage: c.lastMessage ? toMessage(c.lastMessage) : null,
+    }));
   }
 
   /**
@@ -497,18 +568,7 @@ export class ChatClient extends Emitter<ClientEvents> {
    * message from the frame it sent and the ack; its seq then counts as delivered here too.
    */
   private onAcked(entry: OutboxEntry, ack: Ack): void {
-    const frame = entry.frame;
-    const own: Message = {
-      conversationId: ack.conversationId,
-      seq: ack.seq,
-      messageId: ack.messageId,
-      senderId: this.me ?? '',
-      clientMsgId: ack.clientMsgId,
-      contentType: frame.type === 'recall' ? 'recall' : frame.contentType,
-      body: frame.type === 'recall' ? { targetSeq: frame.targetSeq } : frame.body,
-      sentAt: ack.sentAt,
-    };
-    this.ingestLive([own]);
+    this.ingestLive([ownMessage(entry.frame, ack, this.me ?? '')]);
     this.emit('ack', ack);
   }
 
@@ -528,7 +588,7 @@ export class ChatClient extends Emitter<ClientEvents> {
   /** `pushed`: the server pushed these, so one we already hold is answered with deliver_ack again. */
   private ingestLive(messages: Message[], pushed = false): void {
     this.timelineStore
-      .ingest(messages, [], pushed)
+      .ingest(messages, [], pushed ? 'push' : 'own')
       .catch((error: unknown) =>
         this.emit('error', asClientError(error, 'storage', 'storing a message failed')),
       );

@@ -52,6 +52,38 @@ describe('FileOutboxStorage', () => {
     expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ version: 1 });
   });
 
+  it('keeps edit and react entries, and leaves out entries of frames it does not send', async () => {
+    const path = join(dir, 'outbox.json');
+    const edit: OutboxEntry = {
+      clientMsgId: 'e',
+      createdAt: 1,
+      state: 'pending',
+      frame: { type: 'edit', clientMsgId: 'e', conversationId: 'c1', targetSeq: 3, body: { text: 'x' } },
+    };
+    const react: OutboxEntry = {
+      clientMsgId: 'r',
+      createdAt: 2,
+      state: 'failed',
+      error: { code: 'forbidden', message: 'no' },
+      frame: {
+        type: 'react',
+        clientMsgId: 'r',
+        conversationId: 'c1',
+        targetSeq: 3,
+        emoji: '👍',
+        op: 'remove',
+      },
+    };
+    const hide = {
+      clientMsgId: 'h',
+      createdAt: 3,
+      state: 'pending',
+      frame: { type: 'hide', clientMsgId: 'h' },
+    };
+    await writeFile(path, JSON.stringify({ version: 1, entries: [edit, react, hide] }));
+    expect(await new FileOutboxStorage(path).load()).toEqual([edit, react]);
+  });
+
   it('refuses a file that is not an outbox instead of overwriting it', async () => {
     const path = join(dir, 'outbox.json');
     await writeFile(path, '{"something":"else"}');

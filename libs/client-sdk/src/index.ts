@@ -7,7 +7,9 @@ export type {
   ConnectionState,
   HistoryQuery,
   HistoryResult,
+  ReactionOp,
   SendHandle,
+  SendOptions,
 } from './client';
 export { ClientError } from './errors';
 export type { ClientErrorCode, LocalErrorCode } from './errors';
@@ -30,13 +32,19 @@ export type { OutboxEntry, OutboxFrame, OutboxState, OutboxStorage } from './out
 export { IndexedDbOutboxStorage } from './indexeddb-outbox-storage';
 export type { IndexedDbOutboxOptions } from './indexeddb-outbox-storage';
 export { MemoryMessageStore } from './message-store';
-export type { MessageStore } from './message-store';
+export type { MessageStore, StoredMessage } from './message-store';
+// For rendering: control messages are part of timeline() but are not chat bubbles.
+export { controlTarget, isControl } from './target-state';
 export { CloseCode, PROTOCOL_ERROR_CODES } from './protocol';
 export type {
   Ack,
   ConversationSummary,
+  EditFrame,
+  HideFrame,
   Message,
   ProtocolErrorCode,
+  ReactFrame,
+  Reaction,
   Receipt,
   Receipts,
   RecallFrame,

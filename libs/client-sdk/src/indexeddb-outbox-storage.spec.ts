@@ -23,6 +23,22 @@ describe('IndexedDbOutboxStorage', () => {
     expect((await second.load()).map((e) => e.clientMsgId)).toEqual(['b']);
   });
 
+  it('keeps edit and react entries', async () => {
+    const idb = new FakeIndexedDb();
+    const storage = new IndexedDbOutboxStorage('im-outbox-u1-d1', { indexedDB: idb.asFactory() });
+    const edit: OutboxEntry = {
+      ...entry('e', 1),
+      frame: { type: 'edit', clientMsgId: 'e', conversationId: 'c1', targetSeq: 3, body: { text: 'x' } },
+    };
+    const react: OutboxEntry = {
+      ...entry('r', 2),
+      frame: { type: 'react', clientMsgId: 'r', conversationId: 'c1', targetSeq: 3, emoji: '👍', op: 'add' },
+    };
+    await storage.put(react);
+    await storage.put(edit);
+    expect(await storage.load()).toEqual([edit, react]);
+  });
+
   it('keeps databases of different users apart', async () => {
     const idb = new FakeIndexedDb();
     await new IndexedDbOutboxStorage('u1', { indexedDB: idb.asFactory() }).put(entry('a', 1));

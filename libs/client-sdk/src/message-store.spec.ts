@@ -1,7 +1,7 @@
-import { MemoryMessageStore } from './message-store';
+import { MemoryMessageStore, type StoredMessage } from './message-store';
 import type { Message } from './protocol';
 
-const msg = (seq: number, conversationId = 'c1'): Message => ({
+const msg = (seq: number, conversationId = 'c1', extra: Partial<Message> = {}): Message => ({
   conversationId,
   seq,
   messageId: `m${seq}`,
@@ -10,40 +10,69 @@ const msg = (seq: number, conversationId = 'c1'): Message => ({
   contentType: 'text',
   body: { text: `#${seq}` },
   sentAt: seq,
+  ...extra,
 });
+const record = (m: Message): StoredMessage => ({ message: m });
+const reaction = (seq: number, targetSeq: number): Message =>
+  msg(seq, 'c1', { contentType: 'reaction', body: { targetSeq, emoji: '👍', op: 'add' } });
 
 describe('MemoryMessageStore', () => {
-  it('stores each (conversationId, seq) once and returns only the new ones', async () => {
+  it('stores each (conversationId, seq) once, replacing it on a second put', async () => {
     const store = new MemoryMessageStore();
-    expect((await store.add([msg(1), msg(2)])).map((m) => m.seq)).toEqual([1, 2]);
-    expect((await store.add([msg(2), msg(3), msg(2, 'c2')])).map((m) => [m.conversationId, m.seq])).toEqual([
-      ['c1', 3],
-      ['c2', 2],
+    await store.put([record(msg(1)), record(msg(2)), record(msg(2, 'c2'))]);
+    await store.put([record(msg(2, 'c1', { body: { text: 'edited' }, editedAt: 9 }))]);
+    expect((await store.list('c1')).map((m) => [m.seq, m.body.text])).toEqual([
+      [1, '#1'],
+      [2, 'edited'],
     ]);
-    expect(await store.list('c1')).toHaveLength(3);
+    expect(await store.list('c2')).toHaveLength(1);
   });
 
   it('lists ascending by seq whatever the arrival order, and after a seq', async () => {
     const store = new MemoryMessageStore();
-    await store.add([msg(5), msg(1), msg(3), msg(2), msg(4)]);
+    await store.put([5, 1, 3, 2, 4].map((seq) => record(msg(seq))));
     expect((await store.list('c1')).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
     expect((await store.list('c1', 3)).map((m) => m.seq)).toEqual([4, 5]);
     expect(await store.list('nope')).toEqual([]);
   });
 
-  it('marks recalled messages and empties their body, also when history says so', async () => {
+  it('gets records by seq, with their base and asOf', async () => {
     const store = new MemoryMessageStore();
-    await store.add([msg(1), msg(2)]);
-    expect(await store.recall('c1', 1)).toMatchObject({ seq: 1, recalled: true, body: {} });
-    expect(await store.recall('c1', 9)).toBeUndefined();
-    await store.add([{ ...msg(2), recalled: true, body: {} }]);
-    expect((await store.list('c1')).map((m) => m.recalled)).toEqual([true, true]);
+    const base = msg(1);
+    await store.put([{ message: { ...base, editedAt: 7 }, base, asOf: 4 }, record(msg(2))]);
+    const { stored, hidden } = await store.get('c1', [1, 3, 1]);
+    expect(stored).toEqual([{ message: { ...base, editedAt: 7 }, base, asOf: 4 }]);
+    expect(hidden).toEqual([]);
+    expect(await store.get('nope', [1])).toEqual({ stored: [], hidden: [] });
+  });
+
+  it('finds the control messages aimed at targets, ascending by seq', async () => {
+    const store = new MemoryMessageStore();
+    await store.put([record(msg(1)), record(reaction(5, 1)), record(reaction(3, 1)), record(reaction(4, 2))]);
+    expect((await store.controls('c1', [1])).map((m) => m.seq)).toEqual([3, 5]);
+    expect((await store.controls('c1', [2, 1])).map((m) => m.seq)).toEqual([3, 4, 5]);
+    expect(await store.controls('c1', [9])).toEqual([]);
+  });
+
+  it('hides: gone from list and get, a later put of it is ignored, a hidden control still counts', async () => {
+    const store = new MemoryMessageStore();
+    await store.put([record(msg(1)), record(msg(2)), record(reaction(3, 1))]);
+    await store.hide('c1', 2);
+    await store.hide('c1', 3);
+    await store.hide('c1', 9); // not stored yet: remembered anyway
+    await store.put([record(msg(2)), record(msg(9))]);
+    expect((await store.list('c1')).map((m) => m.seq)).toEqual([1]);
+    expect(await store.get('c1', [1, 2, 9])).toEqual({ stored: [record(msg(1))], hidden: [2, 9] });
+    expect((await store.controls('c1', [1])).map((m) => m.seq)).toEqual([3]);
   });
 
   it('hands out copies', async () => {
     const store = new MemoryMessageStore();
-    const [added] = await store.add([msg(1)]);
-    added.body.text = 'changed';
+    const m = msg(1);
+    await store.put([record(m)]);
+    m.body.text = 'changed by the caller';
+    const [listed] = await store.list('c1');
+    listed.body.text = 'changed';
     expect((await store.list('c1'))[0].body).toEqual({ text: '#1' });
   });
 

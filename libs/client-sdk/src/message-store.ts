@@ -1,4 +1,19 @@
 import type { Message } from './protocol';
+import { controlTarget } from './target-state';
+
+/**
+ * What the store keeps of one message. `message` is what the app sees (`list` returns it);
+ * `base` and `asOf` are what the client recomputes it from when a control message aimed at it
+ * arrives (see target-state.ts): persist them as they are given.
+ */
+export interface StoredMessage {
+  /** The message as it stands: the server's copy with the held control messages applied. */
+  message: Message;
+  /** The server's copy it was computed from; absent when that is `message` itself. */
+  base?: Message;
+  /** Control messages aimed at it with seq ≤ asOf are reflected in the base; absent: its own seq. */
+  asOf?: number;
+}
 
 /**
  * Where received messages live, keyed by (conversationId, seq). Pluggable so that an app
@@ -6,13 +21,24 @@ import type { Message } from './protocol';
  * client calls it one operation at a time, never concurrently.
  */
 export interface MessageStore {
+  /** The records stored at these seqs (absent ones left out), and which of the seqs were hidden. */
+  get(
+    conversationId: string,
+    seqs: readonly number[],
+  ): Promise<{ stored: StoredMessage[]; hidden: number[] }>;
+  /** Inserts or replaces each record, keyed by (message.conversationId, message.seq); a hidden seq is ignored. */
+  put(records: readonly StoredMessage[]): Promise<void>;
   /**
-   * Stores the messages whose (conversationId, seq) is not stored yet and returns those.
-   * A message already stored is left as it is, except that `recalled: true` is applied.
+   * The stored control messages (contentType recall, edit or reaction) whose body.targetSeq is
+   * one of targetSeqs, ascending by seq. Hidden ones count too: hiding a control message does
+   * not undo what it did (the server's copy of the target keeps it as well).
    */
-  add(messages: readonly Message[]): Promise<Message[]>;
-  /** Marks a stored message recalled and empties its body; returns it, or undefined if not stored. */
-  recall(conversationId: string, seq: number): Promise<Message | undefined>;
+  controls(conversationId: string, targetSeqs: readonly number[]): Promise<Message[]>;
+  /**
+   * "Delete for me": removes the message and remembers its seq, so that a late push of it is
+   * dropped: `get` reports the seq as hidden, `put` ignores it, `list` leaves it out.
+   */
+  hide(conversationId: string, seq: number): Promise<void>;
   /** The stored messages of a conversation with seq > afterSeq (default: all), ascending by seq. */
   list(conversationId: string, afterSeq?: number): Promise<Message[]>;
   /** The persisted contiguous cursor of every conversation (see setCursor). */
@@ -25,9 +51,12 @@ export interface MessageStore {
 }
 
 interface ConversationMessages {
-  /** Ascending seqs: arrivals are almost always in order, so inserting is a push. */
+  /** Ascending seqs of the stored messages: arrivals are almost always in order, so inserting is a push. */
   seqs: number[];
-  bySeq: Map<number, Message>;
+  bySeq: Map<number, StoredMessage>;
+  /** Target seq → the control messages aimed at it, by their seq. */
+  controls: Map<number, Map<number, Message>>;
+  hidden: Set<number>;
 }
 
 /** The default store: in memory, for the life of the client. */
@@ -35,35 +64,60 @@ export class MemoryMessageStore implements MessageStore {
   private readonly conversations = new Map<string, ConversationMessages>();
   private readonly cursorOf = new Map<string, number>();
 
-  async add(messages: readonly Message[]): Promise<Message[]> {
-    const added: Message[] = [];
-    for (const message of messages) {
-      const c = this.conversation(message.conversationId);
-      const existing = c.bySeq.get(message.seq);
-      if (existing) {
-        if (message.recalled && !existing.recalled) markRecalled(existing);
-        continue;
-      }
-      const copy = structuredClone(message);
-      c.bySeq.set(copy.seq, copy);
-      insertSorted(c.seqs, copy.seq);
-      added.push(structuredClone(copy));
+  async get(
+    conversationId: string,
+    seqs: readonly number[],
+  ): Promise<{ stored: StoredMessage[]; hidden: number[] }> {
+    const c = this.conversations.get(conversationId);
+    if (!c) return { stored: [], hidden: [] };
+    const stored: StoredMessage[] = [];
+    const hidden: number[] = [];
+    for (const seq of new Set(seqs)) {
+      const record = c.bySeq.get(seq);
+      if (record) stored.push(structuredClone(record));
+      else if (c.hidden.has(seq)) hidden.push(seq);
     }
-    return added;
+    return { stored, hidden };
   }
 
-  async recall(conversationId: string, seq: number): Promise<Message | undefined> {
-    const message = this.conversations.get(conversationId)?.bySeq.get(seq);
-    if (!message) return undefined;
-    markRecalled(message);
-    return structuredClone(message);
+  async put(records: readonly StoredMessage[]): Promise<void> {
+    for (const record of records) {
+      const c = this.conversation(record.message.conversationId);
+      const seq = record.message.seq;
+      if (c.hidden.has(seq)) continue;
+      // A copy, as a real store would keep: later changes of the caller's object do not leak in.
+      const copy = structuredClone(record);
+      if (!c.bySeq.has(seq)) insertSorted(c.seqs, seq);
+      c.bySeq.set(seq, copy);
+      const target = controlTarget(copy.message);
+      if (target === undefined) continue;
+      let aimed = c.controls.get(target);
+      if (!aimed) c.controls.set(target, (aimed = new Map()));
+      aimed.set(seq, copy.message);
+    }
+  }
+
+  async controls(conversationId: string, targetSeqs: readonly number[]): Promise<Message[]> {
+    const c = this.conversations.get(conversationId);
+    if (!c) return [];
+    const found: Message[] = [];
+    for (const target of new Set(targetSeqs))
+      for (const m of c.controls.get(target)?.values() ?? []) found.push(structuredClone(m));
+    return found.sort((a, b) => a.seq - b.seq);
+  }
+
+  async hide(conversationId: string, seq: number): Promise<void> {
+    const c = this.conversation(conversationId);
+    c.hidden.add(seq);
+    if (!c.bySeq.delete(seq)) return;
+    c.seqs.splice(firstAbove(c.seqs, seq) - 1, 1);
   }
 
   async list(conversationId: string, afterSeq = Number.NEGATIVE_INFINITY): Promise<Message[]> {
     const c = this.conversations.get(conversationId);
     if (!c) return [];
     const from = firstAbove(c.seqs, afterSeq);
-    return c.seqs.slice(from).map((seq) => structuredClone(c.bySeq.get(seq)!));
+    return c.seqs.slice(from).map((seq) => structuredClone(c.bySeq.get(seq)!.message));
   }
 
   async cursors(): Promise<Record<string, number>> {
@@ -76,14 +130,13 @@ export class MemoryMessageStore implements MessageStore {
 
   private conversation(id: string): ConversationMessages {
     let c = this.conversations.get(id);
-    if (!c) this.conversations.set(id, (c = { seqs: [], bySeq: new Map() }));
+    if (!c)
+      this.conversations.set(
+        id,
+        (c = { seqs: [], bySeq: new Map(), controls: new Map(), hidden: new Set() }),
+      );
     return c;
   }
-}
-
-function markRecalled(message: Message): void {
-  message.recalled = true;
-  message.body = {};
 }
 
 /** Index of the first element greater than value, in an ascending array. */

@@ -1,8 +1,16 @@
 import type { ClientErrorCode } from './errors';
-import type { RecallFrame, SendFrame } from './protocol';
+import type { EditFrame, ReactFrame, RecallFrame, SendFrame } from './protocol';
 
 /** A frame the outbox keeps until its `ack`: exactly what goes on the wire, every time. */
-export type OutboxFrame = SendFrame | RecallFrame;
+export type OutboxFrame = SendFrame | EditFrame | ReactFrame | RecallFrame;
+
+/** The message-creating frames (docs/protocol.md §7.1): the only ones an outbox entry may hold. */
+const OUTBOX_FRAME_TYPES: ReadonlySet<string> = new Set<OutboxFrame['type']>([
+  'send',
+  'edit',
+  'react',
+  'recall',
+]);
 
 /** 'pending' is (re)sent until acked; 'failed' waits for retry() or discard(). */
 export type OutboxState = 'pending' | 'failed';
@@ -10,7 +18,7 @@ export type OutboxState = 'pending' | 'failed';
 export interface OutboxEntry {
   clientMsgId: string;
   frame: OutboxFrame;
-  /** When send() or recall() was called (the client's clock). */
+  /** When send(), edit(), react() or recall() was called (the client's clock). */
   createdAt: number;
   state: OutboxState;
   /** Why it failed, when state is 'failed'. */
@@ -58,7 +66,7 @@ export function isOutboxEntry(value: unknown): value is OutboxEntry {
     (e.state === 'pending' || e.state === 'failed') &&
     typeof e.frame === 'object' &&
     e.frame !== null &&
-    (e.frame.type === 'send' || e.frame.type === 'recall') &&
+    OUTBOX_FRAME_TYPES.has(e.frame.type) &&
     e.frame.clientMsgId === e.clientMsgId
   );
 }

@@ -49,7 +49,7 @@ interface Tracked {
 const REFUSED_RESEND_MS = 2000;
 
 /**
- * The durable outbox: every send/recall frame is stored before its first transmission,
+ * The durable outbox: every send/edit/react/recall frame is stored before its first transmission,
  * resent unchanged on the ladder 1 s, 3 s, 5 s, 10 s, 20 s, 32 s… and after every welcome,
  * and deleted only once acked. A resend never duplicates: the server answers it with the
  * same ack (docs/protocol.md G2). After a refusal that may pass, nothing newer of that conversation

@@ -48,7 +48,7 @@ export interface Message {
   mentions?: string[];
   /** When the newest edit was made (ms); the body is then the edited one. */
   editedAt?: number;
-  /** Reactions by emoji, in the order each was first added; absent when none. */
+  /** Reactions by emoji, ordered by the oldest reaction each still has; absent when none. */
   reactions?: Reaction[];
 }
 
@@ -272,10 +272,4 @@ export function toMessage(m: Message): Message {
   if (m.editedAt !== undefined) message.editedAt = m.editedAt;
   if (m.reactions !== undefined) message.reactions = m.reactions;
   return message;
-}
-
-/** The target of a recall message, or undefined for any other message. */
-export function recallTarget(m: Message): number | undefined {
-  const target = m.contentType === 'recall' ? m.body.targetSeq : undefined;
-  return typeof target === 'number' ? target : undefined;
 }

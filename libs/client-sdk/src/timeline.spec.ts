@@ -30,6 +30,7 @@ function setup() {
     write: (frame) => written.push(frame) > 0,
     history: async () => ({ messages: [], hasMore: false }),
     onMessage: () => undefined,
+    onUpdated: () => undefined,
     onError: () => undefined,
   });
   return { timeline, store, listed: () => listed };
@@ -43,18 +44,18 @@ function setup() {
 describe('Timeline cursor over a hole', () => {
   it('reads the store above a hole once, not on every message, and jumps when the hole closes', async () => {
     const { timeline, listed } = setup();
-    await timeline.ingest([message(1)], [], true);
-    for (let seq = 3; seq <= 200; seq++) await timeline.ingest([message(seq)], [], true);
+    await timeline.ingest([message(1)], [], 'push');
+    for (let seq = 3; seq <= 200; seq++) await timeline.ingest([message(seq)], [], 'push');
     expect(timeline.cursorSnapshot()).toEqual({ c: 1 });
     expect(listed()).toBeLessThanOrEqual(3);
 
-    await timeline.ingest([message(2)], [], true);
+    await timeline.ingest([message(2)], [], 'push');
     expect(timeline.cursorSnapshot()).toEqual({ c: 200 });
   });
 
   it('moves over stored seqs when coverage moves the cursor past the hole', async () => {
     const { timeline } = setup();
-    await timeline.ingest([message(1), message(4), message(5)], [], true);
+    await timeline.ingest([message(1), message(4), message(5)], [], 'push');
     expect(timeline.cursorSnapshot()).toEqual({ c: 1 });
     // A history page covering 1 < seq ≤ 3 that found nothing there (2 and 3 were recalled away).
     await timeline.ingest([], [{ conversationId: 'c', after: 1, upTo: 3 }]);
@@ -63,9 +64,9 @@ describe('Timeline cursor over a hole', () => {
 
   it('looks at the store again for a conversation it forgot', async () => {
     const { timeline } = setup();
-    await timeline.ingest([message(1), message(2)], [], true);
+    await timeline.ingest([message(1), message(2)], [], 'push');
     timeline.forget(['c']);
-    await timeline.ingest([message(3)], [], true);
+    await timeline.ingest([message(3)], [], 'push');
     expect(timeline.cursorSnapshot()).toEqual({ c: 3 });
   });
 });

@@ -1,7 +1,8 @@
 import type { Clock, TimerHandle } from './clock';
 import { asClientError, ClientError } from './errors';
 import type { MessageStore } from './message-store';
-import { recallTarget, toMessage, type ClientFrame, type Message } from './protocol';
+import { toMessage, type ClientFrame, type Message } from './protocol';
+import { storeBatch } from './store-batch';
 
 /**
  * A seq range that an answer covered completely (docs/protocol.md: sync pages and `history` are
@@ -29,14 +30,24 @@ export interface TimelineDeps {
     limit: number,
   ): Promise<{ messages: Message[]; hasMore: boolean }>;
   onMessage(message: Message): void;
+  /** A stored message changed: a control message was applied to it, or a newer copy came. */
+  onUpdated(message: Message): void;
   onError(error: ClientError): void;
 }
 
 /**
+ * Where a batch comes from. 'page': one answer of the server (sync, history), read at once, so
+ * its copies of targets reflect every control message up to the page's last seq. 'push': a
+ * pushed message; 'own': an own message built from its ack.
+ */
+export type BatchSource = 'page' | 'push' | 'own';
+
+/**
  * The receiving half of the client: stores messages deduplicated by (conversationId, seq),
- * keeps each conversation's contiguous cursor, acknowledges it with deliver_ack and fills
- * gaps with history. All store work runs one batch at a time, so that dedupe and cursor
- * arithmetic never interleave.
+ * applies control messages to their targets (store-batch.ts), keeps each conversation's
+ * contiguous cursor, acknowledges it with deliver_ack and fills gaps with history. All store
+ * work runs one batch at a time, so that dedupe, target state and cursor arithmetic never
+ * interleave.
  */
 export class Timeline {
   private readonly cursors = new Map<string, number>();
@@ -107,9 +118,21 @@ export class Timeline {
     return this.serial(() => this.deps.store.list(conversationId));
   }
 
+  /**
+   * Hides a message on this device (after the server's hide_result): it leaves the store, and
+   * a late push of it is dropped. Its seq still counts as covered (history leaves it out).
+   */
+  hide(conversationId: string, seq: number): Promise<void> {
+    return this.serial(() => this.deps.store.hide(conversationId, seq));
+  }
+
   /** Stores messages and applies what the answer covered; resolves with the messages that were new. */
-  ingest(messages: readonly Message[], coverage: readonly Coverage[] = [], live = false): Promise<Message[]> {
-    return this.serial(() => this.apply(messages, coverage, live));
+  ingest(
+    messages: readonly Message[],
+    coverage: readonly Coverage[] = [],
+    source: BatchSource = 'page',
+  ): Promise<Message[]> {
+    return this.serial(() => this.apply(messages, coverage, source));
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
@@ -121,23 +144,27 @@ export class Timeline {
   private async apply(
     messages: readonly Message[],
     coverage: readonly Coverage[],
-    live: boolean,
+    source: BatchSource,
   ): Promise<Message[]> {
     await this.load();
-    const { store } = this.deps;
     const sorted = messages.map(toMessage).sort(byConversationThenSeq);
-    const added = await store.add(sorted);
+    const byConversation = new Map<string, Message[]>();
+    for (const m of sorted) {
+      let list = byConversation.get(m.conversationId);
+      if (!list) byConversation.set(m.conversationId, (list = []));
+      list.push(m);
+    }
+    const added: Message[] = [];
+    const updated: Message[] = [];
     const addedSeqs = new Map<string, Set<number>>();
-    for (const m of added) {
-      let seqs = addedSeqs.get(m.conversationId);
-      if (!seqs) addedSeqs.set(m.conversationId, (seqs = new Set()));
-      seqs.add(m.seq);
+    for (const [c, list] of byConversation) {
+      const result = await storeBatch(this.deps.store, c, list, source === 'page');
+      added.push(...result.added);
+      updated.push(...result.updated);
+      addedSeqs.set(c, new Set(result.added.map((m) => m.seq)));
     }
-    for (const m of added) {
+    for (const m of added)
       this.highest.set(m.conversationId, Math.max(m.seq, this.highest.get(m.conversationId) ?? 0));
-      const target = recallTarget(m);
-      if (target !== undefined) await store.recall(m.conversationId, target);
-    }
     const touched = new Set([
       ...sorted.map((m) => m.conversationId),
       ...coverage.map((c) => c.conversationId),
@@ -149,9 +176,10 @@ export class Timeline {
         addedSeqs.get(c) ?? new Set(),
       );
     for (const m of added) this.deps.onMessage(m);
-    // A live push of what we already hold means the server missed our deliver_ack (it was lost
-    // on its way): say it again, or the server keeps pushing.
-    if (live) {
+    for (const m of updated) this.deps.onUpdated(m);
+    // A live push of what we already hold (or hid) means the server missed our deliver_ack (it
+    // was lost on its way): say it again, or the server keeps pushing.
+    if (source === 'push') {
       const addedKeys = new Set(added.map((m) => `${m.conversationId}#${m.seq}`));
       for (const m of sorted)
         if (

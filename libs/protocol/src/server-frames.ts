@@ -16,7 +16,7 @@ export interface MessageView {
   mentions?: string[];
   /** When the newest edit was made (ms); present only on an edited message. */
   editedAt?: number;
-  /** The reactions the message has, by emoji in the order each was first added; absent when none. */
+  /** The reactions the message has, by emoji, ordered by the oldest reaction each still has; absent when none. */
   reactions?: ReactionSummary[];
 }
 
