@@ -36,6 +36,12 @@ import {
   type ScheduleSpec,
 } from './fault-schedule';
 import { SimulatedDevice, type SendBudget } from './simulated-device';
+import {
+  checkTargetViews,
+  type ReactionView,
+  type StandingView,
+  type TargetViewReport,
+} from './target-views';
 
 export interface Profile {
   name: string;
@@ -202,6 +208,8 @@ export interface ChaosResult {
   /** Sending went on this long after the last fault (0 when it stopped before). */
   sendingAfterLastFaultMs: number;
   check: CheckReport;
+  /** Edits, reactions and recalls: each device's copy of their targets against the database. */
+  targets: TargetViewReport;
   clientErrors: Record<string, number>;
   failedSends: number;
   logDir: string;
@@ -536,7 +544,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       log(`[chaos ${elapsed()}] converged ${convergenceMs} ms after the last fault`);
 
     // --- the checker ----------------------------------------------------------------------
-    const db = await readMessages(databaseUrl, Object.keys(members));
+    const { refs: db, views: dbViews } = await readMessages(databaseUrl, Object.keys(members));
     const deviceLogs = [];
     for (const d of devices)
       deviceLogs.push({
@@ -552,6 +560,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       sends: devices.flatMap((d) => [...d.sends.values()]),
       db,
     });
+    const deviceViews = [];
+    for (const d of devices) deviceViews.push({ deviceId: d.deviceId, views: await d.standingViews() });
+    const targets = checkTargetViews({ db: dbViews, devices: deviceViews });
     const clientErrors: Record<string, number> = {};
     for (const d of devices)
       for (const [code, n] of d.errors) clientErrors[code] = (clientErrors[code] ?? 0) + n;
@@ -567,6 +578,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     if (report.lost > 0) failures.push(`${report.lost} lost`);
     if (report.duplicated > 0) failures.push(`${report.duplicated} duplicated`);
     if (report.outOfOrder > 0) failures.push(`${report.outOfOrder} out of order`);
+    if (targets.mismatched > 0)
+      failures.push(`${targets.mismatched} targets stand otherwise on a device than in the database`);
     if (convergenceMs === null) failures.push('did not converge');
     else if (convergenceMs > profile.convergenceLimitMs)
       failures.push(`converged after ${convergenceMs} ms > ${profile.convergenceLimitMs} ms`);
@@ -594,6 +607,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       convergenceMs,
       sendingAfterLastFaultMs,
       check: report,
+      targets,
       clientErrors,
       failedSends: devices.reduce((n, d) => n + d.failed, 0),
       logDir,
@@ -749,7 +763,10 @@ async function supervise(stack: LocalStack, instance: ServiceInstance): Promise<
   }
 }
 
-async function readMessages(databaseUrl: string, conversationIds: string[]): Promise<MessageRef[]> {
+async function readMessages(
+  databaseUrl: string,
+  conversationIds: string[],
+): Promise<{ refs: MessageRef[]; views: Record<string, StandingView[]> }> {
   const pg = new Client({ connectionString: databaseUrl });
   await pg.connect();
   try {
@@ -759,18 +776,35 @@ async function readMessages(databaseUrl: string, conversationIds: string[]): Pro
       message_id: string;
       sender_id: string;
       client_msg_id: string;
+      content_type: string;
+      body: Record<string, unknown>;
+      edited_at: Date | null;
+      reactions: ReactionView[] | null;
+      recalled: boolean;
     }>(
-      `SELECT conversation_id, seq, message_id, sender_id, client_msg_id FROM messages
-        WHERE conversation_id = ANY($1) ORDER BY conversation_id, seq`,
+      `SELECT conversation_id, seq, message_id, sender_id, client_msg_id, content_type, body, edited_at, reactions,
+              recalled
+         FROM messages WHERE conversation_id = ANY($1) ORDER BY conversation_id, seq`,
       [conversationIds],
     );
-    return rows.map((r) => ({
+    const views: Record<string, StandingView[]> = {};
+    for (const r of rows)
+      (views[r.conversation_id] ??= []).push({
+        seq: Number(r.seq),
+        contentType: r.content_type,
+        body: r.recalled ? {} : r.body,
+        ...(r.edited_at && !r.recalled ? { editedAt: r.edited_at.getTime() } : {}),
+        ...(r.reactions && !r.recalled ? { reactions: r.reactions } : {}),
+        ...(r.recalled ? { recalled: true } : {}),
+      });
+    const refs = rows.map((r) => ({
       conversationId: r.conversation_id,
       seq: Number(r.seq),
       messageId: r.message_id,
       senderId: r.sender_id,
       clientMsgId: r.client_msg_id,
     }));
+    return { refs, views };
   } finally {
     await pg.end();
   }
@@ -789,6 +823,7 @@ export function summary(r: ChaosResult): string[] {
       (r.faults.some((f) => f.error) ? ` (${r.faults.filter((f) => f.error).length} failed to run)` : ''),
     `  lost         ${c.lost}   (of ${c.deliveriesChecked} deliveries checked)`,
     `  duplicated   ${c.duplicated}`,
+    `  targets      ${r.targets.mismatched} standing otherwise than in the database (${r.targets.checked} device copies of ${r.targets.targets} edited, reacted or recalled messages checked)`,
     `  out of order ${c.outOfOrder}   (${c.orderChecked} per-connection sends checked, ${c.orderCheckedResent} of them refused and resent; ${c.orderSkippedFinal} refused as final and acked anyway left out)`,
     `  redis down   ${redisLine(r.faults)}`,
     `  longest gap  ${gapLine(r.gapsByKind)}`,
@@ -803,7 +838,8 @@ export function summary(r: ChaosResult): string[] {
     `  replay       ${r.command}`,
   ];
   if (r.failures.length > 0) lines.push(`  FAILURES     ${r.failures.join('; ')}`);
-  for (const f of c.findings.slice(0, 20)) lines.push(`    ${f.kind}: ${f.detail}`);
+  for (const f of [...c.findings, ...r.targets.findings].slice(0, 20))
+    lines.push(`    ${f.kind}: ${f.detail}`);
   return lines;
 }
 

@@ -4,8 +4,9 @@
  * gateway, make skip `deliver_ack`, or make resend early.
  */
 import WebSocket from 'ws';
-import { ChatClient, type Message, type SocketLike } from '@im/client-sdk/node';
+import { ChatClient, isControl, type Message, type SendHandle, type SocketLike } from '@im/client-sdk/node';
 import type { ConnectionLog, MessageRef, SendRecord } from './checker';
+import type { StandingView } from './target-views';
 import { prng } from './fault-schedule';
 
 export interface DeviceOptions {
@@ -21,6 +22,12 @@ export interface DeviceOptions {
   neverDeliverAck: boolean;
   seed: number;
 }
+
+/** What a device's sends are, besides plain text: a share each, of the sends that find a target. */
+const EDIT_SHARE = 0.08;
+const REACT_SHARE = 0.12;
+const REPLY_SHARE = 0.1;
+const EMOJI = ['👍', '🎉', '❤️'];
 
 export interface SendBudget {
   /** True when the device may send one more message now. */
@@ -86,6 +93,11 @@ export class SimulatedDevice {
   readonly deliveredAt: number[] = [];
   /** `${conversationId}#${seq}` of every stored message. */
   private readonly held = new Set<string>();
+  /** Per conversation: seqs of messages that say something (targets for reactions and replies), and who spoke. */
+  private readonly targets = new Map<string, number[]>();
+  private readonly speakers = new Map<string, Set<string>>();
+  /** Per conversation: seqs of this user's own acked text messages (targets for edits). */
+  private readonly ownTexts = new Map<string, number[]>();
   private readonly random: () => number;
   private home: number;
   private socket?: WatchedSocket;
@@ -114,6 +126,13 @@ export class SimulatedDevice {
       this.received.push(ref(m));
       if (m.senderId !== options.userId) this.deliveredAt.push(Date.now());
       this.held.add(`${m.conversationId}#${m.seq}`);
+      if (isControl(m) || m.recalled) return;
+      push(this.targets, m.conversationId, m.seq);
+      if (m.senderId !== options.userId && m.senderId !== 'system')
+        this.speakers.set(
+          m.conversationId,
+          (this.speakers.get(m.conversationId) ?? new Set()).add(m.senderId),
+        );
     });
     this.client.on('error', (e) => this.errors.set(e.code, (this.errors.get(e.code) ?? 0) + 1));
     this.client.on('failed', () => this.failed++);
@@ -174,8 +193,34 @@ export class SimulatedDevice {
     return 2;
   }
 
+  /**
+   * One message: mostly text, sometimes an edit of an own message, a reaction to a message
+   * this device holds, or a reply to one that mentions someone who spoke there.
+   */
   private sendOne(conversationId = this.pickConversation()): void {
-    const handle = this.client.send(conversationId, { text: `chaos ${this.deviceId} ${this.sends.size}` });
+    const roll = this.random();
+    const own = this.ownTexts.get(conversationId) ?? [];
+    const targets = this.targets.get(conversationId) ?? [];
+    const pick = <T>(list: readonly T[]) => list[Math.floor(this.random() * list.length)];
+    const text = { text: `chaos ${this.deviceId} ${this.sends.size}` };
+    let plain = false;
+    let handle: SendHandle;
+    if (roll < EDIT_SHARE && own.length > 0) {
+      handle = this.client.edit(conversationId, pick(own.slice(-20)), { text: `${text.text} (edited)` });
+    } else if (roll < EDIT_SHARE + REACT_SHARE && targets.length > 0) {
+      const op = this.random() < 0.3 ? 'remove' : 'add';
+      handle = this.client.react(conversationId, pick(targets.slice(-50)), pick(EMOJI), op);
+    } else if (roll < EDIT_SHARE + REACT_SHARE + REPLY_SHARE && targets.length > 0) {
+      const speakers = [...(this.speakers.get(conversationId) ?? [])];
+      handle = this.client.send(conversationId, text, 'text', {
+        replyTo: pick(targets.slice(-50)),
+        ...(speakers.length > 0 ? { mentions: [pick(speakers)] } : {}),
+      });
+      plain = true;
+    } else {
+      handle = this.client.send(conversationId, text);
+      plain = true;
+    }
     const record: SendRecord = {
       clientMsgId: handle.clientMsgId,
       conversationId,
@@ -189,6 +234,7 @@ export class SimulatedDevice {
       (ack) => {
         record.ack = { seq: ack.seq, messageId: ack.messageId };
         record.ackedAt = Date.now();
+        if (plain) push(this.ownTexts, conversationId, ack.seq);
         this.pending--;
       },
       () => {
@@ -229,6 +275,21 @@ export class SimulatedDevice {
     return out;
   }
 
+  /** Every message this device holds, as it stands: what the target check compares with the database. */
+  async standingViews(): Promise<Record<string, StandingView[]>> {
+    const out: Record<string, StandingView[]> = {};
+    for (const c of this.options.conversations)
+      out[c] = (await this.client.timeline(c)).map((m) => ({
+        seq: m.seq,
+        contentType: m.contentType,
+        body: m.body,
+        ...(m.editedAt !== undefined ? { editedAt: m.editedAt } : {}),
+        ...(m.reactions !== undefined ? { reactions: m.reactions } : {}),
+        ...(m.recalled ? { recalled: true } : {}),
+      }));
+    return out;
+  }
+
   close(): void {
     this.stopSending();
     for (const t of this.early) clearTimeout(t);
@@ -263,7 +324,7 @@ export class SimulatedDevice {
     if (frame.type === 'deliver_ack' && this.suppressingAcks) return;
     const write = () => {
       if (socket.ws.readyState !== WebSocket.OPEN) return;
-      if ((frame.type === 'send' || frame.type === 'recall') && frame.clientMsgId)
+      if (MESSAGE_FRAMES.has(frame.type) && frame.clientMsgId)
         socket.log.events.push({ kind: 'send', clientMsgId: frame.clientMsgId, at: Date.now() });
       socket.ws.send(data);
     };
@@ -309,6 +370,15 @@ export class SimulatedDevice {
     else if (f.type === 'error' && f.ref && this.sends.has(f.ref))
       log.events.push({ kind: 'error', clientMsgId: f.ref, code: f.code ?? '', at: Date.now() });
   }
+}
+
+/** Frames that become messages: their wire events feed the order and duplicate checks. */
+const MESSAGE_FRAMES = new Set(['send', 'edit', 'react', 'recall']);
+
+function push<K>(map: Map<K, number[]>, key: K, value: number): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 const ref = (m: Message): MessageRef => ({
