@@ -1,18 +1,15 @@
-import { MemoryOutboxStorage, type OutboxEntry } from './index';
-import { answerSync, connectReady, msg, push, sends, setup, type Harness } from './spec-harness';
+import { MemoryOutboxStorage } from './index';
+import {
+  answerSync,
+  connectReady,
+  GatedStorage,
+  msg,
+  push,
+  sends,
+  setup,
+  type Harness,
+} from './spec-harness';
 import { flush, type FakeSocket } from './testing';
-
-/** A storage whose puts wait until the test lets them through. */
-class GatedStorage extends MemoryOutboxStorage {
-  private gates: (() => void)[] = [];
-  override async put(entry: OutboxEntry): Promise<void> {
-    await new Promise<void>((resolve) => this.gates.push(resolve));
-    return super.put(entry);
-  }
-  open(): void {
-    for (const gate of this.gates.splice(0)) gate();
-  }
-}
 
 function ack(socket: FakeSocket, clientMsgId: string, seq: number, sentAt = 5_000 + seq): void {
   socket.receive({ type: 'ack', clientMsgId, conversationId: 'c1', seq, messageId: `c1-m${seq}`, sentAt });

@@ -1,28 +1,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ClientError,
-  MemoryMessageStore,
-  MemoryOutboxStorage,
-  type OutboxEntry,
-  type OutboxStorage,
-} from './index';
+import { ClientError, MemoryMessageStore, MemoryOutboxStorage, type OutboxStorage } from './index';
 import { FileOutboxStorage } from './node';
-import { answerHistory, answerSync, connectReady, msg, push, sends, setup } from './spec-harness';
+import {
+  answerHistory,
+  answerSync,
+  connectReady,
+  GatedStorage,
+  msg,
+  push,
+  sends,
+  setup,
+} from './spec-harness';
 import { flush } from './testing';
-
-/** A storage whose puts wait until the test lets them through. */
-class GatedStorage extends MemoryOutboxStorage {
-  private gates: (() => void)[] = [];
-  override async put(entry: OutboxEntry): Promise<void> {
-    await new Promise<void>((resolve) => this.gates.push(resolve));
-    return super.put(entry);
-  }
-  open(): void {
-    for (const gate of this.gates.splice(0)) gate();
-  }
-}
 
 async function waitFor(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 200; i++) {

@@ -1,6 +1,13 @@
 // Shared by the client specs (not built into dist: see tsconfig.build.json). The test plays
 // the server through FakeSockets and records every event the client emits.
-import { ChatClient, type ChatClientOptions, type ClientEvents, type Message } from './index';
+import {
+  ChatClient,
+  MemoryOutboxStorage,
+  type ChatClientOptions,
+  type ClientEvents,
+  type Message,
+  type OutboxEntry,
+} from './index';
 import { FakeClock, FakeNetwork, flush, type FakeSocket } from './testing';
 
 export const msg = (seq: number, conversationId = 'c1', extra: Partial<Message> = {}): Message => ({
@@ -103,3 +110,15 @@ export async function connectReady(
 }
 
 export const sends = (socket: FakeSocket) => socket.framesOf('send');
+
+/** A storage whose puts wait until the test lets them through. */
+export class GatedStorage extends MemoryOutboxStorage {
+  private gates: (() => void)[] = [];
+  override async put(entry: OutboxEntry): Promise<void> {
+    await new Promise<void>((resolve) => this.gates.push(resolve));
+    return super.put(entry);
+  }
+  open(): void {
+    for (const gate of this.gates.splice(0)) gate();
+  }
+}

@@ -1,5 +1,6 @@
+import { clientId, entityId, Frame } from './frame-base';
+import { EditFrame, HideFrame, ReactFrame } from './message-action-frames';
 import {
-  Allow,
   ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
@@ -9,35 +10,12 @@ import {
   IsInt,
   IsObject,
   IsOptional,
-  IsString,
   Matches,
   Max,
   Min,
 } from 'class-validator';
+import { MAX_SEQ, MENTIONS_MAX, SEND_CONTENT_TYPES, type SendContentType } from './content-types';
 import { CLIENT_ID_PATTERN, ENTITY_ID_PATTERN } from './identifiers';
-
-/** Seqs are PostgreSQL bigints handled as JS numbers: anything above this is refused at the edge. */
-export const MAX_SEQ = Number.MAX_SAFE_INTEGER;
-
-export const SEND_CONTENT_TYPES = ['text', 'image', 'file', 'custom'] as const;
-export type SendContentType = (typeof SEND_CONTENT_TYPES)[number];
-/** Messages that act on another message (its `targetSeq`) instead of saying something. */
-export const CONTROL_CONTENT_TYPES = ['recall', 'edit', 'reaction'] as const;
-export type ControlContentType = (typeof CONTROL_CONTENT_TYPES)[number];
-export const isControlContentType = (contentType: string): contentType is ControlContentType =>
-  (CONTROL_CONTENT_TYPES as readonly string[]).includes(contentType);
-/** A send mentions at most this many members. */
-export const MENTIONS_MAX = 50;
-export const REACTION_OPS = ['add', 'remove'] as const;
-export type ReactionOp = (typeof REACTION_OPS)[number];
-
-const clientId = (field: string) => ({ message: `${field} must be 1-64 characters of [A-Za-z0-9_-]` });
-const entityId = (field: string) => ({ message: `${field} must be 1-64 characters of [A-Za-z0-9_.:-]` });
-
-abstract class Frame {
-  @Allow()
-  type: string;
-}
 
 export class SendFrame extends Frame {
   declare type: 'send';
@@ -58,31 +36,6 @@ export class SendFrame extends Frame {
     message: 'each mention must be a user id of 1-64 characters of [A-Za-z0-9_.:-]',
   })
   mentions?: string[];
-}
-
-export class EditFrame extends Frame {
-  declare type: 'edit';
-  @Matches(CLIENT_ID_PATTERN, clientId('clientMsgId')) clientMsgId: string;
-  @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
-  @IsInt() @Min(1) @Max(MAX_SEQ) targetSeq: number;
-  @IsDefined() @IsObject({ message: 'body must be a JSON object' }) body: Record<string, unknown>;
-}
-
-export class ReactFrame extends Frame {
-  declare type: 'react';
-  @Matches(CLIENT_ID_PATTERN, clientId('clientMsgId')) clientMsgId: string;
-  @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
-  @IsInt() @Min(1) @Max(MAX_SEQ) targetSeq: number;
-  /** 1-32 characters without whitespace; the length is checked in code points (frame rules). */
-  @IsString({ message: 'emoji must be a string' }) emoji: string;
-  @IsIn(REACTION_OPS, { message: 'op must be add or remove' }) op: ReactionOp;
-}
-
-export class HideFrame extends Frame {
-  declare type: 'hide';
-  @Matches(CLIENT_ID_PATTERN, clientId('reqId')) reqId: string;
-  @Matches(ENTITY_ID_PATTERN, entityId('conversationId')) conversationId: string;
-  @IsInt() @Min(1) @Max(MAX_SEQ) seq: number;
 }
 
 export class RecallFrame extends Frame {

@@ -1,4 +1,5 @@
-import { ClientFrame, MAX_SEQ, SEND_CONTENT_TYPES } from './client-frames';
+import type { ClientFrame } from './client-frames';
+import { MAX_SEQ, SEND_CONTENT_TYPES } from './content-types';
 import { CLIENT_ID_PATTERN, ENTITY_ID_PATTERN } from './identifiers';
 
 /**
