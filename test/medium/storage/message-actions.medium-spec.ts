@@ -109,11 +109,11 @@ describe('message actions (real PostgreSQL)', () => {
     expect(view).toMatchObject({ recalled: true, body: {} });
     expect(view).not.toHaveProperty('reactions');
     expect(view).not.toHaveProperty('editedAt');
-    const [{ n }] = (await ctx.db.query(
+    const left: { n: number }[] = await ctx.db.query(
       `SELECT count(*)::int AS n FROM message_reactions WHERE conversation_id = $1`,
       [conversationId],
-    )) as { n: number }[];
-    expect(n).toBe(0);
+    );
+    expect(left[0].n).toBe(0);
   });
 
   it('a control message never acts on another control message', async () => {
