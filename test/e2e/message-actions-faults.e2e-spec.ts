@@ -85,13 +85,15 @@ describe('message actions: the edit window and a storage crash', () => {
         .map((f) => f.seq as number);
     const firstArrivals = (client: TestClient) => [...new Set(controls(client))];
     const ordered = [e.seq, r.seq].sort((x, y) => (x as number) - (y as number));
+    // A device may also be given its own message again (the catch-up pushes what it never
+    // acknowledged), so each device must hold what others sent, and hold everything in order.
     await waitFor(() => firstArrivals(laptop).length === 2, 'both pushes on the laptop', 30_000);
-    await waitFor(() => firstArrivals(a).length === 1, 'the reaction on alice’s device', 30_000);
-    await waitFor(() => firstArrivals(phone).length === 1, 'the edit on bob’s phone', 30_000);
-    expect(firstArrivals(laptop)).toEqual(ordered);
-    expect(firstArrivals(a)).toEqual([r.seq]);
-    expect(firstArrivals(phone)).toEqual([e.seq]);
-
+    await waitFor(() => firstArrivals(a).includes(r.seq as number), 'the reaction on alice’s device', 30_000);
+    await waitFor(() => firstArrivals(phone).includes(e.seq as number), 'the edit on bob’s phone', 30_000);
+    for (const client of [laptop, a, phone])
+      expect(firstArrivals(client)).toEqual(
+        ordered.filter((seq) => firstArrivals(client).includes(seq as number)),
+      );
     // Applied once: one edit and one reaction message, the target as they left it, one reactor.
     for (const client of [a, phone, laptop]) {
       const timeline = await fullHistory(client, conversationId);

@@ -108,6 +108,7 @@ describe('receipts and the conversation list', () => {
       lastSeq: fromYara[2].seq,
       readSeq: fromYara[0].seq,
       unread: 2,
+      mentions: 0,
       lastMessage: expect.objectContaining({
         conversationId: withYara,
         seq: fromYara[2].seq,
