@@ -10,6 +10,15 @@ const BASES: Record<string, Record<string, unknown>> = {
     contentType: 'text',
     body: { text: 'hi' },
   },
+  reply: {
+    type: 'send',
+    clientMsgId: 'm-2',
+    conversationId: 'c:1',
+    contentType: 'text',
+    body: { text: 'yes' },
+    replyTo: 1,
+    mentions: ['u1', 'u.2'],
+  },
   deliver_ack: { type: 'deliver_ack', conversationId: 'c.1', seq: 3 },
   read: { type: 'read', conversationId: 'c_1', seq: 0 },
   typing: { type: 'typing', conversationId: 'c-1' },
@@ -42,6 +51,11 @@ const VALUES: unknown[] = [
   [1],
   { a: 1 },
   '3',
+  ['u1'],
+  ['u1', 'u1'],
+  ['bad id!'],
+  Array.from({ length: 50 }, (_, i) => `u${i}`),
+  Array.from({ length: 51 }, (_, i) => `u${i}`),
 ];
 
 const BODIES = [
@@ -65,7 +79,7 @@ function corpus(): Record<string, unknown>[] {
       frames.push(without);
       for (const value of VALUES) frames.push({ ...base, [key]: value });
     }
-    if (base.type === 'send')
+    if (base.type === 'send' && !('replyTo' in base))
       for (const body of BODIES)
         frames.push(
           JSON.parse(`${JSON.stringify({ ...base, body: 0 }).replace('"body":0', `"body":${body}`)}`),
