@@ -31,6 +31,7 @@ describe('connection', () => {
       deviceId: 'phone-1',
       serverTime: expect.any(Number),
       heartbeatMs: ctx.stack.heartbeatMs,
+      epoch: expect.stringMatching(/^.{1,64}$/) as string,
     });
   });
 

@@ -34,6 +34,7 @@ describe('sync', () => {
       expect(page).toEqual({
         type: 'sync_result',
         reqId: expect.any(String),
+        epoch: expect.any(String),
         messages: expect.any(Array),
         cursors: expect.any(Object),
         hasMore: i < pages.length - 1,
@@ -143,6 +144,7 @@ describe('sync', () => {
     expect(result).toEqual({
       type: 'sync_result',
       reqId: 'sync-empty',
+      epoch: expect.any(String),
       messages: [],
       cursors: {},
       hasMore: false,

@@ -95,6 +95,8 @@ export interface Welcome {
   deviceId: string;
   serverTime: number;
   heartbeatMs: number;
+  /** The history's generation (absent from servers before protocol revision 2). */
+  epoch?: string;
 }
 
 // Client → server.
@@ -202,6 +204,7 @@ export interface ServerFrameMap {
   sync_result: {
     type: 'sync_result';
     reqId: string;
+    epoch?: string;
     messages: Message[];
     cursors: Record<string, number>;
     hasMore: boolean;

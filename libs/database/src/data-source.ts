@@ -7,12 +7,14 @@ import { InitialSchema1732400000000 } from './migrations/1732400000000-initial-s
 import { ConversationActivityIndex1732600000000 } from './migrations/1732600000000-conversation-activity-index';
 import { MessageAcceptedAt1732500000000 } from './migrations/1732500000000-message-accepted-at';
 import { MessageActions1733300000000 } from './migrations/1733300000000-message-actions';
+import { HistoryEpoch1733400000000 } from './migrations/1733400000000-history-epoch';
 
 export const MIGRATIONS = [
   InitialSchema1732400000000,
   MessageAcceptedAt1732500000000,
   ConversationActivityIndex1732600000000,
   MessageActions1733300000000,
+  HistoryEpoch1733400000000,
 ];
 // Any constant works; it only has to be the same in every replica.
 const MIGRATION_LOCK_KEY = 7_346_221_001;

@@ -10,6 +10,7 @@ import { MessagesRepository } from './repositories/messages.repository';
 import { UsersRepository } from './repositories/users.repository';
 import { TraceRepository } from './repositories/trace.repository';
 import { HiddenMessagesRepository } from './repositories/hidden-messages.repository';
+import { EpochRepository } from './repositories/epoch.repository';
 
 @Injectable()
 export class DatabaseHealth {
@@ -35,6 +36,7 @@ const REPOSITORIES = [
   ReceiptsRepository,
   ConversationListRepository,
   HiddenMessagesRepository,
+  EpochRepository,
   TraceRepository,
 ];
 

@@ -15,5 +15,6 @@ export type { CursorMove, MemberCursors, MovedCursor } from './repositories/curs
 export { ReceiptsRepository } from './repositories/receipts.repository';
 export { ConversationListRepository } from './repositories/conversation-list.repository';
 export { TraceRepository } from './repositories/trace.repository';
+export { EpochRepository } from './repositories/epoch.repository';
 export { HiddenMessagesRepository } from './repositories/hidden-messages.repository';
 export type { MessageTrace } from './repositories/trace.repository';

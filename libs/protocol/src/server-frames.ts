@@ -62,7 +62,15 @@ export interface MemberReceipt {
 export const RECEIPTS_USERS_MAX = 200;
 
 export interface ServerFrameMap {
-  welcome: { type: 'welcome'; userId: string; deviceId: string; serverTime: number; heartbeatMs: number };
+  welcome: {
+    type: 'welcome';
+    userId: string;
+    deviceId: string;
+    serverTime: number;
+    heartbeatMs: number;
+    /** The history's generation: a new one means seqs a client holds may name other messages. */
+    epoch: string;
+  };
   ack: { type: 'ack' } & AckFields;
   message: { type: 'message' } & MessageView;
   receipt: {
@@ -75,6 +83,7 @@ export interface ServerFrameMap {
   sync_result: {
     type: 'sync_result';
     reqId: string;
+    epoch: string;
     messages: ServerFrameMap['message'][];
     cursors: Record<string, number>;
     hasMore: boolean;

@@ -1,3 +1,4 @@
+import type { EpochRepository } from '@im/database';
 import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -122,7 +123,8 @@ describe('WsEndpoint', () => {
     });
 
     const server = new EventEmitter();
-    new WsEndpoint(config, tokens, registry, router).attach(server as unknown as Server);
+    const epochs = { current: async () => 'epoch-1' } as unknown as EpochRepository;
+    new WsEndpoint(config, tokens, registry, router, epochs).attach(server as unknown as Server);
     const connect = (url: string, headers: Record<string, string> = {}, destroyed = false) => {
       const socket = fakeSocket(destroyed);
       server.emit('upgrade', { url, headers }, socket.socket, Buffer.alloc(0));
@@ -246,6 +248,7 @@ describe('WsEndpoint', () => {
         deviceId: 'phone_1',
         serverTime: expect.any(Number),
         heartbeatMs: 25_000,
+        epoch: 'epoch-1',
       },
     ]);
     // Oversized frames are ws's to refuse (1009); compression stays off.

@@ -4,6 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { WebSocketServer, WebSocket, RawData } from 'ws';
 import { AppConfig } from '@im/config';
 import { CLIENT_ID_PATTERN, SYSTEM_USER_ID } from '@im/protocol';
+import { EpochRepository } from '@im/database';
 import { bearerToken } from '../auth/bearer';
 import { TokenService } from '../auth/token.service';
 import { FrameRouter } from '../frames/frame-router';
@@ -25,6 +26,7 @@ export class WsEndpoint {
     private readonly tokens: TokenService,
     private readonly registry: ConnectionRegistry,
     private readonly router: FrameRouter,
+    private readonly epochs: EpochRepository,
   ) {
     this.allowedOrigins = new Set(config.ALLOWED_ORIGINS.split(',').filter(Boolean));
   }
@@ -76,8 +78,17 @@ export class WsEndpoint {
   }
 
   private async open(conn: ClientConnection, ws: WebSocket): Promise<void> {
-    // Frames that arrive before the welcome is sent wait in order behind registration.
-    const ready = this.registry.add(conn);
+    // Frames that arrive before the welcome is sent wait in order behind it: it is the first frame.
+    const ready = Promise.all([this.registry.add(conn), this.epochs.current()]).then(([, epoch]) =>
+      conn.send({
+        type: 'welcome',
+        userId: conn.userId,
+        deviceId: conn.deviceId,
+        serverTime: Date.now(),
+        heartbeatMs: this.config.HEARTBEAT_MS,
+        epoch,
+      }),
+    );
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const text = isBinary
         ? null
@@ -100,13 +111,6 @@ export class WsEndpoint {
     });
     ws.on('error', (error) => this.logger.debug(`socket error of ${conn.key}: ${error.message}`));
     await ready;
-    conn.send({
-      type: 'welcome',
-      userId: conn.userId,
-      deviceId: conn.deviceId,
-      serverTime: Date.now(),
-      heartbeatMs: this.config.HEARTBEAT_MS,
-    });
   }
 }
 

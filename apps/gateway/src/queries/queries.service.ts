@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   ConversationListRepository,
   ConversationsRepository,
+  EpochRepository,
   MessagesRepository,
   ReceiptsRepository,
 } from '@im/database';
@@ -27,10 +28,15 @@ export class QueriesService {
     private readonly membership: MembershipService,
     private readonly receiptCursors: ReceiptsRepository,
     private readonly conversationList: ConversationListRepository,
+    private readonly epochs: EpochRepository,
   ) {}
 
   async sync(userId: string, deviceId: string, frame: SyncFrame): Promise<ServerFrameMap['sync_result']> {
-    const memberships = await this.conversations.membershipsForDevice(userId, deviceId);
+    // Read with the pages: a client that sees a new epoch here drops what it stored.
+    const [epoch, memberships] = await Promise.all([
+      this.epochs.current(),
+      this.conversations.membershipsForDevice(userId, deviceId),
+    ]);
     const foreign = foreignConversations(memberships, frame.cursors);
     if (foreign.length > 0) throw new ProtocolError('forbidden', `not a member of ${foreign[0]}`);
 
@@ -52,7 +58,7 @@ export class QueriesService {
         cursors[start.conversationId] = page.messages[page.messages.length - 1].seq;
       if (page.hasMore) hasMore = true;
     }
-    return { type: 'sync_result', reqId: frame.reqId, messages, cursors, hasMore };
+    return { type: 'sync_result', reqId: frame.reqId, epoch, messages, cursors, hasMore };
   }
 
   async history(userId: string, frame: HistoryFrame): Promise<ServerFrameMap['history_result']> {
