@@ -1,7 +1,7 @@
 export { DatabaseModule, DatabaseHealth } from './database.module';
 export { DatabaseUnavailableError, isDatabaseOutage } from './database-outage';
 export { createDataSource, ensureDatabase, migrate, MIGRATIONS } from './data-source';
-export { MESSAGE_COLUMNS, sendExtras, toMessageView } from './rows';
+export { CONTROL_TYPES_SQL, MESSAGE_COLUMNS, sendExtras, toMessageView } from './rows';
 export { namedStatement } from './named-statement';
 export type { MessageRow } from './rows';
 export { UsersRepository } from './repositories/users.repository';

@@ -1,4 +1,4 @@
-import type { MessageView, ReactionSummary } from '@im/protocol';
+import { CONTROL_CONTENT_TYPES, type MessageView, type ReactionSummary } from '@im/protocol';
 
 export interface MessageRow {
   conversation_id: string;
@@ -17,6 +17,9 @@ export interface MessageRow {
   /** The summary storage keeps beside message_reactions; null when there are none. */
   reactions: ReactionSummary[] | null;
 }
+
+/** The control content types as an SQL list, for `content_type NOT IN (...)`: messages that say nothing themselves. */
+export const CONTROL_TYPES_SQL = CONTROL_CONTENT_TYPES.map((t) => `'${t}'`).join(', ');
 
 export const MESSAGE_COLUMNS =
   'conversation_id, seq, message_id, sender_id, client_msg_id, content_type, body, recalled, sent_at, reply_to, mentions, edited_at, reactions';

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { CONTROL_CONTENT_TYPES, type ControlContentType, isControlContentType } from '@im/protocol';
+import { CONTROL_TYPES_SQL } from '@im/database';
+import { type ControlContentType, isControlContentType } from '@im/protocol';
 
 /** The DataSource or a transaction's EntityManager: both run raw queries. */
 export type Queryable = Pick<DataSource, 'query'>;
@@ -14,12 +15,11 @@ export interface StoredControl {
   sent_at: Date;
 }
 
-const CONTROL_LIST = CONTROL_CONTENT_TYPES.map((t) => `'${t}'`).join(', ');
 /** A target a control message may act on: a message that says something, not recalled. */
-const ACTIONABLE = `NOT recalled AND content_type NOT IN (${CONTROL_LIST})`;
+const ACTIONABLE = `NOT recalled AND content_type NOT IN (${CONTROL_TYPES_SQL})`;
 
 const RECALL = `UPDATE messages SET recalled = true, reactions = NULL
-                 WHERE conversation_id = $1 AND seq = $2 AND content_type NOT IN (${CONTROL_LIST})`;
+                 WHERE conversation_id = $1 AND seq = $2 AND content_type NOT IN (${CONTROL_TYPES_SQL})`;
 const CLEAR_REACTIONS = `DELETE FROM message_reactions WHERE conversation_id = $1 AND target_seq = $2`;
 /** Only the sender's own message changes, whatever reached the stream. */
 const EDIT = `UPDATE messages SET body = $3, edited_at = $4
@@ -30,7 +30,7 @@ const ADD_REACTION = `INSERT INTO message_reactions (conversation_id, target_seq
   ON CONFLICT DO NOTHING`;
 const REMOVE_REACTION = `DELETE FROM message_reactions
   WHERE conversation_id = $1 AND target_seq = $2 AND emoji = $3 AND user_id = $4`;
-/** The summary history and sync read: per emoji, in the order each was first added, the first 20 users. */
+/** The summary history and sync read: per emoji, ordered by its oldest remaining reaction, the first 20 users. */
 const SUMMARIZE_REACTIONS = `UPDATE messages SET reactions = (
     SELECT jsonb_agg(jsonb_build_object('emoji', emoji, 'count', n, 'userIds', to_jsonb(users)) ORDER BY first_seq)
       FROM (SELECT emoji, count(*) AS n, min(reaction_seq) AS first_seq,

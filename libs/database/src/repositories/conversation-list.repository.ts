@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { CONTROL_CONTENT_TYPES, type ConversationSummary } from '@im/protocol';
-import { MESSAGE_COLUMNS, MessageRow, toMessageView } from '../rows';
+import type { ConversationSummary } from '@im/protocol';
+import { CONTROL_TYPES_SQL, MESSAGE_COLUMNS, MessageRow, toMessageView } from '../rows';
 
 /** A user's conversation list (the `conversations` frame). */
 @Injectable()
@@ -32,7 +32,7 @@ export class ConversationListRepository {
                SELECT count(*) AS unread_count, count(*) FILTER (WHERE $1 = ANY (x.mentions)) AS mention_count
                  FROM messages x
                 WHERE x.conversation_id = c.id AND x.seq > m.read_seq AND x.sender_id <> $1
-                  AND x.content_type NOT IN (${CONTROL_CONTENT_TYPES.map((t) => `'${t}'`).join(', ')})) n
+                  AND x.content_type NOT IN (${CONTROL_TYPES_SQL})) n
     LEFT JOIN messages l ON l.conversation_id = c.id AND l.seq = c.last_seq
         WHERE m.user_id = $1
         ORDER BY l.sent_at DESC NULLS LAST, c.created_at DESC, c.id`,

@@ -15,21 +15,8 @@ export class MessagesRepository {
   constructor(private readonly db: DataSource) {}
 
   /** The page after `afterSeq`; with `viewerId`, what that user hid is left out. */
-  async after(
-    conversationId: string,
-    afterSeq: number,
-    limit: number,
-    viewerId?: string,
-  ): Promise<MessagePage> {
-    const rows: MessageRow[] = await this.db.query(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE conversation_id = $1 AND seq > $2
-          ${viewerId === undefined ? '' : `AND ${notHiddenFrom('$4')}`}
-        ORDER BY seq ASC LIMIT $3`,
-      viewerId === undefined
-        ? [conversationId, afterSeq, limit + 1]
-        : [conversationId, afterSeq, limit + 1, viewerId],
-    );
-    return { messages: rows.slice(0, limit).map(toMessageView), hasMore: rows.length > limit };
+  after(conversationId: string, afterSeq: number, limit: number, viewerId?: string): Promise<MessagePage> {
+    return this.page(conversationId, 'after', afterSeq, limit, viewerId);
   }
 
   /**
@@ -55,21 +42,30 @@ export class MessagesRepository {
   }
 
   /** The page before `beforeSeq`; with `viewerId`, what that user hid is left out. */
-  async before(
+  before(conversationId: string, beforeSeq: number, limit: number, viewerId?: string): Promise<MessagePage> {
+    return this.page(conversationId, 'before', beforeSeq, limit, viewerId);
+  }
+
+  /** One page on either side of `bound`, ascending; one row more than `limit` tells `hasMore`. */
+  private async page(
     conversationId: string,
-    beforeSeq: number,
+    side: 'after' | 'before',
+    bound: number,
     limit: number,
-    viewerId?: string,
+    viewerId: string | undefined,
   ): Promise<MessagePage> {
+    const [cmp, order] = side === 'after' ? ['>', 'ASC'] : ['<', 'DESC'];
+    const params: unknown[] = [conversationId, bound, limit + 1];
+    if (viewerId !== undefined) params.push(viewerId);
     const rows: MessageRow[] = await this.db.query(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE conversation_id = $1 AND seq < $2
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE conversation_id = $1 AND seq ${cmp} $2
           ${viewerId === undefined ? '' : `AND ${notHiddenFrom('$4')}`}
-        ORDER BY seq DESC LIMIT $3`,
-      viewerId === undefined
-        ? [conversationId, beforeSeq, limit + 1]
-        : [conversationId, beforeSeq, limit + 1, viewerId],
+        ORDER BY seq ${order} LIMIT $3`,
+      params,
     );
-    return { messages: rows.slice(0, limit).reverse().map(toMessageView), hasMore: rows.length > limit };
+    const page = rows.slice(0, limit);
+    if (side === 'before') page.reverse();
+    return { messages: page.map(toMessageView), hasMore: rows.length > limit };
   }
 
   async bySeq(conversationId: string, seq: number): Promise<MessageView | null> {

@@ -1,13 +1,17 @@
 import type { HiddenMessagesRepository, MessageRow, MessagesRepository } from '@im/database';
 import { ProtocolError } from '@im/protocol';
-import type { MembershipService } from '@im/realtime';
+import type { QueriesService } from '../../queries/queries.service';
 import { HideMessageUseCase } from './hide-message.usecase';
 
 describe('HideMessageUseCase', () => {
   function setUp(members: string[], storedSeqs: number[]) {
     const hidden: string[] = [];
     const useCase = new HideMessageUseCase(
-      { isMember: async (_c: string, u: string) => members.includes(u) } as unknown as MembershipService,
+      {
+        requireMember: async (c: string, u: string) => {
+          if (!members.includes(u)) throw new ProtocolError('forbidden', `not a member of conversation ${c}`);
+        },
+      } as unknown as QueriesService,
       {
         rawBySeq: async (_c: string, seq: number) => (storedSeqs.includes(seq) ? ({} as MessageRow) : null),
       } as unknown as MessagesRepository,

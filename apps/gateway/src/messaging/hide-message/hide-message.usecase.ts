@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HiddenMessagesRepository, MessagesRepository } from '@im/database';
 import { ProtocolError, type ClientFrameMap, type ServerFrameMap } from '@im/protocol';
-import { MembershipService } from '@im/realtime';
+import { QueriesService } from '../../queries/queries.service';
 
 /**
  * "Delete for me": a member hides a stored message from their own history and sync, on every
@@ -11,15 +11,14 @@ import { MembershipService } from '@im/realtime';
 @Injectable()
 export class HideMessageUseCase {
   constructor(
-    private readonly membership: MembershipService,
+    private readonly queries: QueriesService,
     private readonly messages: MessagesRepository,
     private readonly hidden: HiddenMessagesRepository,
   ) {}
 
   async execute(userId: string, frame: ClientFrameMap['hide']): Promise<ServerFrameMap['hide_result']> {
     const { conversationId, seq } = frame;
-    if (!(await this.membership.isMember(conversationId, userId)))
-      throw new ProtocolError('forbidden', `not a member of conversation ${conversationId}`);
+    await this.queries.requireMember(conversationId, userId);
     if (!(await this.messages.rawBySeq(conversationId, seq)))
       throw new ProtocolError('not_found', `no message ${seq} in ${conversationId}`);
     await this.hidden.hide(userId, conversationId, seq);
