@@ -4,6 +4,7 @@ import { DatabaseModule } from '@im/database';
 import { HealthModule } from '@im/health';
 import { KafkaModule } from '@im/messaging';
 import { MembershipModule, RedisModule } from '@im/realtime';
+import { WebhooksModule } from '@im/webhooks';
 import { CatchUpWorker } from './catch-up/catch-up.worker';
 import { DeliveryConsumers } from './consumers';
 import { DeviceRouter } from './fan-out/device-router';
@@ -14,6 +15,8 @@ import { RepushRoundUseCase } from './repush/repush-round.usecase';
 import { RepushWorker } from './repush/repush.worker';
 import { DeviceSignalsUseCase } from './signals/device-signals.usecase';
 import { SignalBacklog } from './signals/signal-backlog';
+import { NotifyOfflineUseCase } from './webhooks/notify-offline.usecase';
+import { OfflineWebhookConsumer } from './webhooks/offline-webhook.consumer';
 
 @Module({
   imports: [
@@ -21,6 +24,7 @@ import { SignalBacklog } from './signals/signal-backlog';
     DatabaseModule,
     RedisModule,
     MembershipModule,
+    WebhooksModule,
     KafkaModule.forService('delivery'),
     HealthModule.checking('kafka', 'postgres', 'redis'),
   ],
@@ -35,6 +39,8 @@ import { SignalBacklog } from './signals/signal-backlog';
     RepushRoundUseCase,
     CatchUpWorker,
     DeliveryConsumers,
+    NotifyOfflineUseCase,
+    OfflineWebhookConsumer,
   ],
 })
 export class DeliveryModule {}

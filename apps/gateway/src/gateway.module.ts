@@ -4,6 +4,7 @@ import { DatabaseModule } from '@im/database';
 import { HealthModule } from '@im/health';
 import { KafkaModule } from '@im/messaging';
 import { MembershipModule, RedisModule } from '@im/realtime';
+import { WebhooksModule } from '@im/webhooks';
 import { AdminGuard } from './admin/admin.guard';
 import { BroadcastJobs } from './admin/broadcast/broadcast-jobs.store';
 import { BroadcastRunner } from './admin/broadcast/broadcast-runner';
@@ -28,6 +29,8 @@ import { MessageLimiter } from './limits/message-limiter.service';
 import { AcceptMessageUseCase } from './messaging/accept-message.usecase';
 import { ForwardSignalUseCase } from './messaging/forward-signal/forward-signal.usecase';
 import { SendMessageUseCase } from './messaging/send-message/send-message.usecase';
+import { ModerateSendUseCase } from './messaging/moderation/moderate-send.usecase';
+import { ModerationVerdicts } from './messaging/moderation/moderation-verdicts.store';
 import { QueriesService } from './queries/queries.service';
 
 @Module({
@@ -36,6 +39,7 @@ import { QueriesService } from './queries/queries.service';
     DatabaseModule,
     RedisModule,
     MembershipModule,
+    WebhooksModule,
     KafkaModule.forService('gateway'),
     HealthModule.checking('kafka', 'postgres', 'redis'),
   ],
@@ -57,6 +61,8 @@ import { QueriesService } from './queries/queries.service';
     AckWaiters,
     AcceptMessageUseCase,
     SendMessageUseCase,
+    ModerateSendUseCase,
+    ModerationVerdicts,
     ForwardSignalUseCase,
     HideMessageUseCase,
     QueriesService,

@@ -43,4 +43,23 @@ describe('loadConfig', () => {
       /JWT_PUBLIC_KEY/,
     );
   });
+  it('sends no webhooks by default, and needs a secret once a webhook URL is set', () => {
+    const plain = loadConfig({ ...secrets });
+    expect(plain.WEBHOOK_URL).toBeUndefined();
+    expect(plain.WEBHOOK_BEFORE_SEND).toBe(false);
+    expect(plain.WEBHOOK_FAIL_OPEN).toBe(true);
+    expect(plain.WEBHOOK_TIMEOUT_MS).toBe(1000);
+    const hook = { ...secrets, WEBHOOK_URL: 'http://127.0.0.1:9000/im' };
+    expect(() => loadConfig(hook)).toThrow(/WEBHOOK_SECRET/);
+    const set = loadConfig({
+      ...hook,
+      WEBHOOK_SECRET: 's'.repeat(20),
+      WEBHOOK_BEFORE_SEND: 'TRUE',
+      WEBHOOK_FAIL_OPEN: '0',
+    });
+    expect(set.WEBHOOK_BEFORE_SEND).toBe(true);
+    expect(set.WEBHOOK_FAIL_OPEN).toBe(false);
+    expect(() => loadConfig({ ...secrets, WEBHOOK_BEFORE_SEND: 'yes' })).toThrow(/WEBHOOK_BEFORE_SEND/);
+    expect(() => loadConfig({ ...secrets, WEBHOOK_URL: 'ftp://x' })).toThrow(/WEBHOOK_URL/);
+  });
 });

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsIn,
+  IsBoolean,
   IsInt,
   IsOptional,
   IsString,
@@ -16,6 +17,12 @@ import {
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
+/** 'true'/'1' and 'false'/'0' (any case) become booleans; anything else stays to fail validation. */
+const toBool = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  return v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : value;
+};
 
 /**
  * Every setting of every service. Only this module reads process.env; the rest of the code
@@ -229,6 +236,35 @@ export class AppConfig {
   @IsInt()
   @Min(1)
   EDIT_WINDOW_SECONDS = 86400;
+  /**
+   * Messages older than this many days are deleted by storage's sweep (docs/protocol.md §5.7);
+   * unset keeps them forever. A fraction is accepted (toInt is Number()) so tests can keep
+   * seconds; a conversation's own retentionDays wins over it.
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @Min(Number.MIN_VALUE, { message: 'RETENTION_DAYS must be a number of days above 0' })
+  @Max(36500)
+  RETENTION_DAYS?: number;
+  /** Pause between two sweeps; unset: a tenth of RETENTION_DAYS within 1 s … 1 h (apps/storage/src/retention). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(86_400_000)
+  RETENTION_SWEEP_INTERVAL_MS?: number;
+  /** Messages one sweep statement deletes at most: each is its own short transaction. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  RETENTION_BATCH_SIZE = 1000;
+  /** Pause between two sweep statements, so that the sweep never holds PostgreSQL for long. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  RETENTION_BATCH_PAUSE_MS = 50;
   /** First re-push of an unacknowledged message after this long; doubles up to REPUSH_MAX_MS. */
   @Transform(toInt)
   @IsInt()
@@ -262,6 +298,51 @@ export class AppConfig {
   @Min(1)
   @Max(1000000)
   SEQ_BLOCK_SIZE = 100;
+
+  /** Where webhook events are POSTed (docs/protocol.md §5.8); unset: no webhooks. */
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'WEBHOOK_URL must be an http(s) URL' })
+  WEBHOOK_URL?: string;
+  /** HMAC-SHA256 key of X-IM-Signature; required once WEBHOOK_URL is set, never defaulted. */
+  @ValidateIf((c: AppConfig) => c.WEBHOOK_URL !== undefined)
+  @IsString()
+  @MinLength(16, { message: 'WEBHOOK_SECRET must be set (at least 16 characters) with WEBHOOK_URL' })
+  WEBHOOK_SECRET?: string;
+  /** Ask the receiver about every new send before it is accepted (message.before_send). */
+  @Transform(toBool)
+  @IsBoolean({ message: 'WEBHOOK_BEFORE_SEND must be true or false' })
+  WEBHOOK_BEFORE_SEND = false;
+  /** A before_send call unanswered after this long counts as failed (then WEBHOOK_FAIL_OPEN). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(5000)
+  WEBHOOK_TIMEOUT_MS = 1000;
+  /** When before_send fails: true lets the message through, false refuses it `unavailable`. */
+  @Transform(toBool)
+  @IsBoolean({ message: 'WEBHOOK_FAIL_OPEN must be true or false' })
+  WEBHOOK_FAIL_OPEN = true;
+  /** A message.offline call unanswered after this long is retried (the receiver may call a push service). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(120_000)
+  WEBHOOK_OFFLINE_TIMEOUT_MS = 5000;
+  /** First retry of an undelivered message.offline after this long; doubles up to the max. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  WEBHOOK_RETRY_INITIAL_MS = 500;
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  WEBHOOK_RETRY_MAX_MS = 10_000;
+  /** message.offline POSTs in flight at once per partition of the queue. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WEBHOOK_CONCURRENCY = 16;
 
   /** For supervised local runs: stop (as on SIGTERM) when the parent closes our stdin. */
   @IsIn(['0', '1'])

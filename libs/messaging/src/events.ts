@@ -53,15 +53,31 @@ export type DeviceSignal =
   | { kind: 'read'; userId: string; deviceId: string; conversationId: string; seq: number }
   | { kind: 'typing'; userId: string; deviceId: string; conversationId: string };
 
+/**
+ * delivery → its webhook sender: a stored message that members with no online device should be
+ * told of (docs/protocol.md §5.8, message.offline). The topic is the webhook's durable queue.
+ */
+export interface OfflineNotice {
+  messageId: string;
+  conversationId: string;
+  seq: number;
+  senderId: string;
+  contentType: string;
+  preview: string;
+  recipients: string[];
+  storedAt: number;
+}
+
 /** Every topic with the one event type it carries. All are keyed by conversation id. */
 export interface TopicEvents {
   inbound: InboundMessage;
   sequenced: SequencedMessage;
   persisted: PersistedMessage | ({ rejected: true } & RejectedMessage);
   signals: DeviceSignal;
+  offline: OfflineNotice;
 }
 export type TopicName = keyof TopicEvents;
-export const TOPIC_NAMES: readonly TopicName[] = ['inbound', 'sequenced', 'persisted', 'signals'];
+export const TOPIC_NAMES: readonly TopicName[] = ['inbound', 'sequenced', 'persisted', 'signals', 'offline'];
 
 export const isRejected = (e: TopicEvents['persisted']): e is { rejected: true } & RejectedMessage =>
   'rejected' in e && e.rejected === true;

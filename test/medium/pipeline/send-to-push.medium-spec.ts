@@ -54,7 +54,7 @@ describe('send → sequence → store → fan-out → signals (in-process, real 
       ctx.config,
     );
     persist = new PersistBatchUseCase(new MessageStoreRepository(ctx.db), kafka.asProducer());
-    fanOut = new FanOutUseCase(membership, router, pending, ctx.config);
+    fanOut = new FanOutUseCase(membership, router, pending, ctx.config, kafka.asProducer());
     signals = new DeviceSignalsUseCase(
       ctx.cursors,
       membership,

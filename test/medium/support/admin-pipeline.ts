@@ -77,6 +77,7 @@ export class AdminPipeline {
       new DeviceRouter(this.presence, new GatewayBus(ctx.redis)),
       new PendingPushes(),
       ctx.config,
+      this.hops.asProducer(),
     );
     this.accept = new AcceptMessageUseCase(
       membership,

@@ -10,6 +10,7 @@ export class CapturingProducer {
     sequenced: [],
     persisted: [],
     signals: [],
+    offline: [],
   };
 
   publish<T extends TopicName>(topic: T, _key: string, event: TopicEvents[T]): Promise<void> {

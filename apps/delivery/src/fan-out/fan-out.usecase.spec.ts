@@ -1,5 +1,5 @@
 import type { AppConfig } from '@im/config';
-import type { PersistedMessage, TopicEvents } from '@im/messaging';
+import type { BatchProducer, OfflineNotice, PersistedMessage, TopicEvents } from '@im/messaging';
 import type { ServerFrame } from '@im/protocol';
 import type { GatewayEnvelope, MembershipService } from '@im/realtime';
 import { PendingPushes } from '../repush/pending-pushes';
@@ -9,7 +9,7 @@ import { FanOutUseCase } from './fan-out.usecase';
 /** Fan-out's decisions with its stores faked: who is acked, who is pushed, what waits for re-push. */
 describe('FanOutUseCase', () => {
   const online: Record<string, string[]> = { alice: ['phone', 'laptop'], bob: ['phone'], carol: [] };
-  function setup() {
+  function setup(webhookUrl?: string) {
     const pushed: { to: string; frame: ServerFrame }[] = [];
     const direct: { gatewayId: string; envelope: GatewayEnvelope }[] = [];
     const membership = { members: async () => ['alice', 'bob', 'carol'] } as unknown as MembershipService;
@@ -28,8 +28,15 @@ describe('FanOutUseCase', () => {
       },
     } as unknown as DeviceRouter;
     const pending = new PendingPushes();
-    const config = { REPUSH_INITIAL_MS: 1000, REPUSH_MAX_MS: 8000 } as AppConfig;
-    return { fanOut: new FanOutUseCase(membership, router, pending, config), pushed, direct, pending };
+    const config = { REPUSH_INITIAL_MS: 1000, REPUSH_MAX_MS: 8000, WEBHOOK_URL: webhookUrl } as AppConfig;
+    const queued: OfflineNotice[] = [];
+    const producer = {
+      publishAll: async (topic: string, items: { event: OfflineNotice }[]) => {
+        if (topic === 'offline') queued.push(...items.map((i) => i.event));
+      },
+    } as unknown as BatchProducer;
+    const fanOut = new FanOutUseCase(membership, router, pending, config, producer);
+    return { fanOut, pushed, direct, pending, queued };
   }
   const persisted = (seq: number, extra: Partial<PersistedMessage> = {}): PersistedMessage => ({
     conversationId: 'c1',
@@ -102,5 +109,16 @@ describe('FanOutUseCase', () => {
       { type: 'error', ref: 'bad', code: 'bad_request', message: 'the message cannot be stored' },
     ]);
     expect(pushed).toEqual([]);
+  });
+  it('queues message.offline for members with no online device, only with webhooks on', async () => {
+    const off = setup();
+    expect(await off.fanOut.execute([persisted(1)])).toBeUndefined();
+    expect(off.queued).toEqual([]);
+
+    const on = setup('http://127.0.0.1:9/hook');
+    const outcome = await on.fanOut.execute([persisted(1), persisted(2, { senderId: 'carol' })]);
+    expect(outcome).toEqual({ durable: expect.any(Promise) });
+    // carol has no device: she is told of alice's message, and nobody of her own (all others are online).
+    expect(on.queued.map((n) => [n.seq, n.recipients])).toEqual([[1, ['carol']]]);
   });
 });

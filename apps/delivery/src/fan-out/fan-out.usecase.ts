@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { metrics, stageLatency } from '@im/metrics';
-import { isRejected, PersistedMessage, TopicEvents } from '@im/messaging';
+import { BatchOutcome, BatchProducer, isRejected, PersistedMessage, TopicEvents } from '@im/messaging';
 import { messageFrame, ServerFrame } from '@im/protocol';
 import { GatewayEnvelope, MembershipService } from '@im/realtime';
 import { PendingPushes } from '../repush/pending-pushes';
 import { coverSeq, PendingPush, repushDelay } from '../repush/repush-schedule';
 import { DeviceRouter, DeviceTarget } from './device-router';
+import { offlineNotices } from './offline-notices';
 
 const pushes = metrics.counter('im_delivery_pushes_total', 'Messages pushed to online devices');
 const acks = metrics.counter('im_delivery_acks_total', 'Acks routed to the sending connection');
@@ -14,6 +15,8 @@ const acks = metrics.counter('im_delivery_acks_total', 'Acks routed to the sendi
 /**
  * For each message PostgreSQL now holds: the ack to the connection that sent it, and, the
  * first time only, a push to every online device of every member but the sending device.
+ * With webhooks on, the members with no online device go to the message.offline queue, and
+ * the batch is committed only once that queue holds them.
  */
 @Injectable()
 export class FanOutUseCase {
@@ -22,9 +25,10 @@ export class FanOutUseCase {
     private readonly router: DeviceRouter,
     private readonly pending: PendingPushes,
     private readonly config: AppConfig,
+    private readonly producer: BatchProducer,
   ) {}
 
-  async execute(events: TopicEvents['persisted'][]): Promise<void> {
+  async execute(events: TopicEvents['persisted'][]): Promise<BatchOutcome> {
     const direct: { gatewayId: string; envelope: GatewayEnvelope }[] = [];
     const fresh: PersistedMessage[] = [];
     for (const e of events) {
@@ -104,5 +108,22 @@ export class FanOutUseCase {
     for (const m of fresh) stageLatency.observe({ stage: 'pushed' }, (now - m.storedAt) / 1000);
     const dueAt = Date.now() + repushDelay(0, this.config.REPUSH_INITIAL_MS, this.config.REPUSH_MAX_MS);
     for (const push of latest.values()) this.pending.add(push, dueAt);
+    return this.queueOfflineNotices(fresh, membersOf, devicesOf);
+  }
+
+  private queueOfflineNotices(
+    fresh: readonly PersistedMessage[],
+    membersOf: ReadonlyMap<string, readonly string[]>,
+    devicesOf: ReadonlyMap<string, DeviceTarget[]>,
+  ): BatchOutcome {
+    if (this.config.WEBHOOK_URL === undefined) return;
+    const notices = offlineNotices(fresh, membersOf, (userId) => devicesOf.has(userId));
+    if (notices.length === 0) return;
+    // Pipelined like the other hops: the next batch goes on while Kafka takes these.
+    const durable = this.producer.publishAll(
+      'offline',
+      notices.map((n) => ({ key: n.conversationId, event: n })),
+    );
+    return { durable };
   }
 }

@@ -2,7 +2,8 @@ import type { AppConfig } from '@im/config';
 import { ProtocolError } from '@im/protocol';
 import { ClientConnection } from '../../connections/client-connection';
 import type { MessageLimiter } from '../../limits/message-limiter.service';
-import type { AcceptMessageUseCase } from '../accept-message.usecase';
+import type { AcceptCommand, AcceptMessageUseCase } from '../accept-message.usecase';
+import type { ModerateSendUseCase } from '../moderation/moderate-send.usecase';
 import { SendMessageUseCase } from './send-message.usecase';
 
 /**
@@ -19,20 +20,24 @@ describe('SendMessageUseCase', () => {
   function setup(
     check: (clientMsgId: string) => Promise<void>,
     publish: (clientMsgId: string) => Promise<void> = async () => undefined,
+    moderate: (command: AcceptCommand) => Promise<AcceptCommand> = async (command) => command,
   ) {
     const published: string[] = [];
+    const bodies: unknown[] = [];
     const queued: string[] = [];
     const accept = {
       check: (command: { clientMsgId: string }) => check(command.clientMsgId),
-      publish: async (command: { clientMsgId: string }) => {
+      publish: async (command: { clientMsgId: string; body: unknown }) => {
         queued.push(command.clientMsgId);
+        bodies.push(command.body);
         await publish(command.clientMsgId);
         published.push(command.clientMsgId);
       },
     } as unknown as AcceptMessageUseCase;
     const config = { INSTANCE_ID: 'gw-test' } as AppConfig;
     const limiter = { check: () => true } as unknown as MessageLimiter;
-    const sends = new SendMessageUseCase(config, accept, limiter);
+    const moderation = { moderate } as unknown as ModerateSendUseCase;
+    const sends = new SendMessageUseCase(config, accept, limiter, moderation);
     /** The refusals, as the edge would answer them: an `error` frame per refused send. */
     const frames: { type: 'error'; ref: string; code: string }[] = [];
     const conn = new ClientConnection({} as never, 'u1', 'd1', Date.now() + 3_600_000);
@@ -42,7 +47,7 @@ describe('SendMessageUseCase', () => {
         { clientMsgId, conversationId, contentType: 'text', body: { text: clientMsgId } },
         (refusal) => frames.push({ type: 'error', ref: clientMsgId, code: refusal.code }),
       );
-    return { send, published, queued, frames };
+    return { send, published, queued, frames, bodies };
   }
 
   it('answers a check that never settles with unavailable; sends to other conversations go on', async () => {
@@ -125,5 +130,23 @@ describe('SendMessageUseCase', () => {
     expect(queued).toEqual(['a', 'b']);
     expect(published).toEqual(['b']);
     expect(frames).toEqual([]);
+  });
+  it('publishes the body moderation gave; a rejection (final, not a passing code) fences nothing', async () => {
+    const { send, published, frames, bodies } = setup(
+      async () => undefined,
+      async () => undefined,
+      async (command) => {
+        if (command.clientMsgId === 'bad') throw new ProtocolError('rejected', 'spam');
+        return command.clientMsgId === 'rude' ? { ...command, body: { text: '***' } } : command;
+      },
+    );
+    send('rude');
+    send('bad');
+    send('after-bad');
+    send('elsewhere', 'c2');
+    await jest.advanceTimersByTimeAsync(10);
+    expect(published).toEqual(['rude', 'after-bad', 'elsewhere']);
+    expect(bodies).toEqual([{ text: '***' }, { text: 'after-bad' }, { text: 'elsewhere' }]);
+    expect(frames.map((f) => [f.ref, f.code])).toEqual([['bad', 'rejected']]);
   });
 });

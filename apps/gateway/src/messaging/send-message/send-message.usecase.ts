@@ -5,6 +5,7 @@ import type { ClientConnection } from '../../connections/client-connection';
 import { asProtocolError } from '../../errors/failure-code';
 import { MessageLimiter } from '../../limits/message-limiter.service';
 import { AcceptCommand, AcceptMessageUseCase } from '../accept-message.usecase';
+import { ModerateSendUseCase } from '../moderation/moderate-send.usecase';
 import type { PassingCode } from './refusal-fence';
 import type { SendMessageCommand } from './send-message.command';
 import { withTimeout } from './with-timeout';
@@ -31,6 +32,7 @@ export class SendMessageUseCase {
     private readonly config: AppConfig,
     private readonly accept: AcceptMessageUseCase,
     private readonly limiter: MessageLimiter,
+    private readonly moderation: ModerateSendUseCase,
   ) {}
 
   /**
@@ -56,8 +58,9 @@ export class SendMessageUseCase {
       const before = sends.fence.verdict(command.conversationId, command.clientMsgId, Date.now());
       if (before) return refuse(fencedError(before));
       const mark = sends.fence.mark(command.conversationId);
+      let toPublish: AcceptCommand;
       try {
-        await withTimeout(this.check(conn, accept), SEND_CHECK_TIMEOUT_MS, checkTimedOut);
+        toPublish = await withTimeout(this.check(conn, accept), this.checkTimeoutMs, checkTimedOut);
       } catch (error) {
         return refuse(error);
       }
@@ -66,7 +69,7 @@ export class SendMessageUseCase {
       if (after) return refuse(fencedError(after));
       // Queued to the producer now, in this send's turn: that is what keeps Kafka's order.
       published = this.accept
-        .publish(accept)
+        .publish(toPublish)
         .then(
           () => sends.fence.accepted(command.clientMsgId),
           (error) => {
@@ -80,10 +83,17 @@ export class SendMessageUseCase {
     return sends.chain.then(() => published);
   }
 
-  private async check(conn: ClientConnection, command: AcceptCommand): Promise<void> {
+  /** The checks, then moderation (a webhook call): the command to publish, or a refusal thrown. */
+  private async check(conn: ClientConnection, command: AcceptCommand): Promise<AcceptCommand> {
     if (!this.limiter.check(conn))
       throw new ProtocolError('rate_limited', 'too many messages; slow down and retry later');
     await this.accept.check(command);
+    return this.moderation.moderate(command);
+  }
+
+  /** The moderation call has its own timeout, on top of the checks' own. */
+  private get checkTimeoutMs(): number {
+    return SEND_CHECK_TIMEOUT_MS + (this.config.WEBHOOK_BEFORE_SEND ? this.config.WEBHOOK_TIMEOUT_MS : 0);
   }
 
   /** The ProtocolError to answer a failure with; what is not one is logged first. */
