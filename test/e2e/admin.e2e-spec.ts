@@ -111,7 +111,12 @@ describe('admin REST API', () => {
 
     const empty = await ctx.admin('GET', `/admin/conversations/${group.body.id}`);
     expect(empty.status).toBe(200);
-    expect(empty.body).toEqual({ ...group.body, memberIds: expect.any(Array), lastSeq: 0 });
+    expect(empty.body).toEqual({
+      ...group.body,
+      memberIds: expect.any(Array),
+      lastSeq: 0,
+      retentionDays: null,
+    });
 
     // Added members can post at once.
     const c3 = await ctx.connect(u3, { gateway: 1 });

@@ -32,6 +32,12 @@ export class CreateConversationDto {
   @IsOptional() @IsString() @MaxLength(200) title?: string;
 }
 
+/** PATCH /admin/conversations/{id}: null clears the title, or follows RETENTION_DAYS again. */
+export class UpdateConversationDto {
+  @IsOptional() @IsString() @MaxLength(200) title?: string | null;
+  @IsOptional() @IsInt() @Min(1) @Max(36500) retentionDays?: number | null;
+}
+
 export class AddMembersDto {
   @ArrayMinSize(1) @ArrayMaxSize(10000) @Matches(ENTITY_ID_PATTERN, entities) userIds: string[];
 }

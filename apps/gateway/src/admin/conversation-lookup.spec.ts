@@ -1,8 +1,15 @@
 import { NotFoundException } from '@nestjs/common';
 import type { Conversation, ConversationsRepository, UsersRepository } from '@im/database';
-import { ConversationLookup, conversationView } from './conversation-lookup';
+import { ConversationLookup, conversationDetail, conversationView } from './conversation-lookup';
 
-const team: Conversation = { id: 'c1', type: 'group', title: 'Team', memberIds: ['u1', 'u2'], lastSeq: 7 };
+const team: Conversation = {
+  id: 'c1',
+  type: 'group',
+  title: 'Team',
+  memberIds: ['u1', 'u2'],
+  lastSeq: 7,
+  retentionDays: null,
+};
 
 describe('ConversationLookup', () => {
   function setup(known: Conversation[] = [team], users: string[] = ['u1', 'u2']) {
@@ -53,5 +60,19 @@ describe('conversationView', () => {
       title: 'Team',
       memberIds: ['u1', 'u2'],
     });
+  });
+});
+
+describe('conversationDetail', () => {
+  it('adds the last seq and the conversation’s own retention (null: the deployment’s)', () => {
+    expect(conversationDetail(team)).toEqual({
+      id: 'c1',
+      type: 'group',
+      title: 'Team',
+      memberIds: ['u1', 'u2'],
+      lastSeq: 7,
+      retentionDays: null,
+    });
+    expect(conversationDetail({ ...team, retentionDays: 30 }).retentionDays).toBe(30);
   });
 });

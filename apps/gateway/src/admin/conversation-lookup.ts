@@ -9,6 +9,13 @@ export const conversationView = (c: Pick<Conversation, 'id' | 'type' | 'title' |
   memberIds: c.memberIds,
 });
 
+/** A conversation as GET, PATCH and the list answer it: with its last seq and its own retention. */
+export const conversationDetail = (c: Conversation) => ({
+  ...conversationView(c),
+  lastSeq: c.lastSeq,
+  retentionDays: c.retentionDays,
+});
+
 /** The admin API's 404s: a conversation or users that do not exist. */
 @Injectable()
 export class ConversationLookup {

@@ -9,6 +9,7 @@ import {
   HttpCode,
   NotFoundException,
   Param,
+  Patch,
   Post,
   Query,
   Res,
@@ -17,8 +18,13 @@ import {
 import type { Response } from 'express';
 import { ConversationsRepository } from '@im/database';
 import { AdminGuard } from './admin.guard';
-import { AddMembersDto, ConversationsPageQuery, CreateConversationDto } from './admin.dto';
-import { ConversationLookup, conversationView } from './conversation-lookup';
+import {
+  AddMembersDto,
+  ConversationsPageQuery,
+  CreateConversationDto,
+  UpdateConversationDto,
+} from './admin.dto';
+import { ConversationLookup, conversationDetail, conversationView } from './conversation-lookup';
 import { MembershipChanges } from './membership-changes';
 
 /** Conversations and their members. */
@@ -59,17 +65,22 @@ export class ConversationsController {
     const ids = await this.conversations.pageIds(query.memberId, query.after, limit);
     const conversations = await Promise.all(ids.map(async (id) => this.conversations.get(id)));
     return {
-      conversations: conversations
-        .filter((c) => c !== null)
-        .map((c) => ({ ...conversationView(c), lastSeq: c.lastSeq })),
+      conversations: conversations.filter((c) => c !== null).map(conversationDetail),
       next: ids.length === limit ? ids[ids.length - 1] : null,
     };
   }
 
   @Get('conversations/:id')
   async get(@Param('id') id: string) {
-    const conversation = await this.lookup.require(id);
-    return { ...conversationView(conversation), lastSeq: conversation.lastSeq };
+    return conversationDetail(await this.lookup.require(id));
+  }
+
+  /** Title and retention (docs/protocol.md §5.4, §5.7); a field left out stays as it is. */
+  @Patch('conversations/:id')
+  async update(@Param('id') id: string, @Body() dto: UpdateConversationDto) {
+    if (!(await this.conversations.updateSettings(id, dto)))
+      throw new NotFoundException(`conversation ${id} not found`);
+    return conversationDetail(await this.lookup.require(id));
   }
 
   @Post('conversations/:id/members')

@@ -7,6 +7,14 @@ export interface Conversation {
   title: string | null;
   memberIds: string[];
   lastSeq: number;
+  /** Its own retention in days; null follows RETENTION_DAYS (docs/protocol.md §5.7). */
+  retentionDays: number | null;
+}
+
+/** What PATCH /admin/conversations/{id} may change; an absent field stays as it is. */
+export interface ConversationSettings {
+  title?: string | null;
+  retentionDays?: number | null;
 }
 
 export interface Membership {
@@ -66,9 +74,10 @@ export class ConversationsRepository {
       type: 'direct' | 'group';
       title: string | null;
       last_seq: string;
+      retention_days: number | null;
       member_ids: string[];
     }[] = await this.db.query(
-      `SELECT c.id, c.type, c.title, c.last_seq,
+      `SELECT c.id, c.type, c.title, c.last_seq, c.retention_days,
                 COALESCE(array_agg(m.user_id ORDER BY m.user_id) FILTER (WHERE m.user_id IS NOT NULL), '{}') AS member_ids
            FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id
           WHERE c.id = $1 GROUP BY c.id`,
@@ -76,8 +85,33 @@ export class ConversationsRepository {
     );
     const r = rows[0];
     return r
-      ? { id: r.id, type: r.type, title: r.title, memberIds: r.member_ids, lastSeq: Number(r.last_seq) }
+      ? {
+          id: r.id,
+          type: r.type,
+          title: r.title,
+          memberIds: r.member_ids,
+          lastSeq: Number(r.last_seq),
+          retentionDays: r.retention_days,
+        }
       : null;
+  }
+
+  /** Changes the given settings; false when the conversation does not exist. */
+  async updateSettings(id: string, settings: ConversationSettings): Promise<boolean> {
+    const result: [unknown[], number] = await this.db.query(
+      `UPDATE conversations
+          SET title = CASE WHEN $2 THEN $3 ELSE title END,
+              retention_days = CASE WHEN $4 THEN $5::integer ELSE retention_days END
+        WHERE id = $1`,
+      [
+        id,
+        settings.title !== undefined,
+        settings.title ?? null,
+        settings.retentionDays !== undefined,
+        settings.retentionDays ?? null,
+      ],
+    );
+    return result[1] > 0;
   }
 
   /** A page of conversation ids by id, optionally those of one member (keyset pagination). */
