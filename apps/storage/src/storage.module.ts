@@ -6,6 +6,7 @@ import { KafkaModule } from '@im/messaging';
 import { MessageStoreRepository } from './persistence/message-store.repository';
 import { PersistBatchUseCase } from './persistence/persist-batch.usecase';
 import { SequencedConsumer } from './persistence/sequenced.consumer';
+import { RetentionModule } from './retention/retention.module';
 
 @Module({
   imports: [
@@ -13,6 +14,7 @@ import { SequencedConsumer } from './persistence/sequenced.consumer';
     DatabaseModule,
     KafkaModule.forService('storage'),
     HealthModule.checking('kafka', 'postgres'),
+    RetentionModule,
   ],
   providers: [MessageStoreRepository, PersistBatchUseCase, SequencedConsumer],
 })

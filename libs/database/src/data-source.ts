@@ -8,6 +8,7 @@ import { ConversationActivityIndex1732600000000 } from './migrations/17326000000
 import { MessageAcceptedAt1732500000000 } from './migrations/1732500000000-message-accepted-at';
 import { MessageActions1733300000000 } from './migrations/1733300000000-message-actions';
 import { HistoryEpoch1733400000000 } from './migrations/1733400000000-history-epoch';
+import { Retention1733510000000 } from './migrations/1733510000000-retention';
 
 export const MIGRATIONS = [
   InitialSchema1732400000000,
@@ -15,6 +16,7 @@ export const MIGRATIONS = [
   ConversationActivityIndex1732600000000,
   MessageActions1733300000000,
   HistoryEpoch1733400000000,
+  Retention1733510000000,
 ];
 // Any constant works; it only has to be the same in every replica.
 const MIGRATION_LOCK_KEY = 7_346_221_001;
