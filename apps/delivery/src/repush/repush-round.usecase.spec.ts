@@ -9,7 +9,9 @@ import type { PendingPush } from './repush-schedule';
 
 /** One re-push round with its stores faked: what is pushed again, to whom, and what is kept. */
 describe('RepushRoundUseCase', () => {
-  function setup(opts: { cursor?: number; connId?: string | null; member?: boolean } = {}) {
+  function setup(
+    opts: { cursor?: number; connId?: string | null; member?: boolean; deletedUpTo?: number } = {},
+  ) {
     const pushed: { to: string; seq: number }[] = [];
     const message = (seq: number): MessageView => ({
       conversationId: 'c1',
@@ -38,10 +40,11 @@ describe('RepushRoundUseCase', () => {
       },
     } as unknown as DeviceRouter;
     const messages = {
-      after: async (_c: string, afterSeq: number, limit: number) => ({
-        messages: Array.from({ length: limit }, (_, i) => message(afterSeq + 1 + i)),
-        hasMore: false,
-      }),
+      // Seqs up to `deletedUpTo` were deleted by retention: a page starts above them.
+      after: async (_c: string, afterSeq: number, limit: number) => {
+        const from = Math.max(afterSeq, opts.deletedUpTo ?? 0);
+        return { messages: Array.from({ length: limit }, (_, i) => message(from + 1 + i)), hasMore: true };
+      },
     } as unknown as MessagesRepository;
     const membership = { isMember: async () => opts.member ?? true } as unknown as MembershipService;
     const config = { REPUSH_INITIAL_MS: 1000, REPUSH_MAX_MS: 8000 } as AppConfig;
@@ -78,6 +81,19 @@ describe('RepushRoundUseCase', () => {
     ['the user is no longer a member', { member: false }],
   ])('drops an entry when %s', async (_why, opts) => {
     const { round, pushed } = setup(opts);
+    expect(await round.execute([push], 0)).toEqual({ pushed: 0, again: [] });
+    expect(pushed).toEqual([]);
+  });
+
+  it('pushes what is left of a range retention cut into, and keeps waiting for it', async () => {
+    const { round, pushed } = setup({ cursor: 2, deletedUpTo: 4 });
+    const { again } = await round.execute([push], 0);
+    expect(pushed.map((p) => p.seq)).toEqual([5, 6]);
+    expect(again).toHaveLength(1);
+  });
+
+  it('drops an entry whose whole range retention deleted: there is nothing the device could acknowledge', async () => {
+    const { round, pushed } = setup({ cursor: 2, deletedUpTo: 6 });
     expect(await round.execute([push], 0)).toEqual({ pushed: 0, again: [] });
     expect(pushed).toEqual([]);
   });

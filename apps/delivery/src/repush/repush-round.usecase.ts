@@ -55,13 +55,15 @@ export class RepushRoundUseCase {
       // An entry whose range is already covered (or malformed) must not fail the whole round.
       if (push.seq <= from) continue;
       const page = await this.messages.after(push.conversationId, from, Math.min(push.seq - from, 200));
-      for (const m of page.messages) {
-        if (m.seq > push.seq) break;
+      const owedRows = page.messages.filter((m) => m.seq <= push.seq);
+      // Nothing of the range is stored any more (retention deleted it): there is nothing to
+      // wait for, and the device could never acknowledge a seq it will not get.
+      if (owedRows.length === 0) continue;
+      for (const m of owedRows)
         items.push({
           target: { userId: push.userId, deviceId: push.deviceId, presence: current },
           frame: messageFrame(m),
         });
-      }
       const next = { ...push, attempt: push.attempt + 1 };
       const delay = repushDelay(next.attempt, this.config.REPUSH_INITIAL_MS, this.config.REPUSH_MAX_MS);
       again.push({ push: next, dueAt: now + delay });

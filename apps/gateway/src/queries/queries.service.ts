@@ -47,11 +47,9 @@ export class QueriesService {
     for (const start of planSync(memberships, frame.cursors)) {
       cursors[start.conversationId] = start.afterSeq;
       if (hasMore || start.lastSeq <= start.afterSeq) continue;
+      // A full answer still looks one row ahead: seqs below lastSeq may be gone (retention,
+      // hidden), and a hasMore without a row behind it would cost the client an empty page.
       const room = limit - messages.length;
-      if (room === 0) {
-        hasMore = true;
-        continue;
-      }
       const page = await this.messages.after(start.conversationId, start.afterSeq, room, userId);
       for (const m of page.messages) messages.push(messageFrame(m));
       if (page.messages.length > 0)
