@@ -535,7 +535,7 @@ describe('Kubernetes manifests (docker/k8s)', () => {
     expect(() => loadConfig(env)).toThrow(/ADMIN_TOKEN[\s\S]*JWT_SECRET/);
   });
 
-  it('the topic Job creates the four topics with the configured partitions, replication and min.insync', () => {
+  it('the topic Job creates every topic with the configured partitions, replication and min.insync', () => {
     const jobs = ofKind<Job>('Job');
     expect(jobs).toHaveLength(1);
     const pod = jobs[0].spec.template.spec;
