@@ -13,6 +13,7 @@ import {
   type OutboxStorage,
 } from './outbox-storage';
 import {
+  epochOf,
   toMessage,
   type Ack,
   type ClientFrame,
@@ -58,7 +59,22 @@ export interface ClientEvents {
   outbox: OutboxEntry[];
   /** An outbox entry gave up (timeout or a permanent error); it stays for retry() or discard(). */
   failed: { entry: OutboxEntry; error: ClientError };
+  /**
+   * The server's history is of another epoch than the stored messages (it was reset or
+   * restored from a backup), so the seqs held may name other messages now: every stored
+   * message and cursor was dropped, and the client syncs again from each conversation's start,
+   * announcing what it stores with `message` as if for the first time. Sends stay in the
+   * outbox; pending edits, reactions and recalls fail with 'epoch_changed'.
+   */
+  epochChanged: EpochChange;
   error: ClientError;
+}
+
+export interface EpochChange {
+  /** The epoch the dropped messages came with. */
+  previous: string;
+  /** The server's epoch now. */
+  epoch: string;
 }
 
 export interface ChatClientOptions {
@@ -146,6 +162,11 @@ export class ChatClient extends Emitter<ClientEvents> {
   private readonly clock: Clock;
   private readonly random: () => number;
   private closed = false;
+  /**
+   * Whether the outbox, deliver_acks and reads may use the connection: only once its welcome's
+   * epoch was checked, since after a new epoch what they would say names earlier seqs.
+   */
+  private writable = false;
   /** read cursors given while offline, sent on the next welcome. */
   private readonly unsentReads = new Map<string, number>();
 
@@ -185,13 +206,13 @@ export class ChatClient extends Emitter<ClientEvents> {
         onError,
       },
     );
-    const write = (frame: ClientFrame) => this.connection.write(frame);
+    const write = (frame: ClientFrame) => this.writable && this.connection.write(frame);
     this.outboxQueue = new Outbox({
       storage: options.outboxStorage ?? new MemoryOutboxStorage(),
       clock,
       failAfterMs: options.failAfterMs ?? 5 * 60_000,
       maxFrameBytes: options.maxFrameBytes ?? 65_536,
-      isOnline: () => this.connection.isOpen,
+      isOnline: () => this.writable && this.connection.isOpen,
       write,
       // A snapshot copies every entry: build it only for a listener.
       onChange: () => {
@@ -239,6 +260,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     if (this.closed) return;
     this.closed = true;
     this.session++;
+    this.writable = false;
     const error = new ClientError('closed', 'the client was closed');
     this.connection.stop(error);
     this.outboxQueue.dispose();
@@ -301,7 +323,7 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   /** Moves the read cursor (monotonic on the server); kept and sent on reconnect when offline. */
   read(conversationId: string, seq: number): void {
-    if (this.connection.write({ type: 'read', conversationId, seq })) return;
+    if (this.writable && this.connection.write({ type: 'read', conversationId, seq })) return;
     this.unsentReads.set(conversationId, Math.max(seq, this.unsentReads.get(conversationId) ?? 0));
   }
 
@@ -410,26 +432,69 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.me = welcome.userId;
     const session = ++this.session;
     this.setState('syncing');
+    void this.syncThenReady(session, welcome.epoch);
+  }
+
+  private onDown(): void {
+    this.session++;
+    this.writable = false;
+    this.timelineStore.setGapFill(false);
+    this.setState('offline');
+  }
+
+  /** The connection may carry the outbox, deliver_acks and reads (its epoch was checked). */
+  private resume(): void {
+    this.writable = true;
     // Resends do not wait for sync: the server answers them independently (same ack).
     this.outboxQueue.online();
     this.timelineStore.online();
     for (const [conversationId, seq] of this.unsentReads)
       if (this.connection.write({ type: 'read', conversationId, seq }))
         this.unsentReads.delete(conversationId);
-    void this.syncThenReady(session);
   }
 
-  private onDown(): void {
-    this.session++;
-    this.timelineStore.setGapFill(false);
-    this.setState('offline');
+  /**
+   * docs/protocol.md §7.9. True when `epoch` is not the one the stored messages came with; they
+   * were dropped then (see Timeline.adoptEpoch). Reads kept for the next welcome go too (their
+   * seqs are of the earlier history), and so do pending edits, reactions and recalls: each aims
+   * at a seq that may name another message now, so it fails rather than change that one. Sends
+   * stay and are resent: they are not history, and the server answers each with its ack.
+   */
+  private async adoptEpoch(epoch: string | undefined): Promise<boolean> {
+    if (epoch === undefined) return false; // a server before protocol revision 2
+    let previous: string | undefined;
+    try {
+      previous = await this.timelineStore.adoptEpoch(epoch);
+    } catch (error) {
+      throw asClientError(error, 'storage', 'checking the epoch of the stored messages failed');
+    }
+    if (previous === undefined) return false;
+    this.unsentReads.clear();
+    this.emit('epochChanged', { previous, epoch });
+    this.outboxQueue.failPending(
+      (frame) => frame.type !== 'send',
+      (ref) =>
+        new ClientError(
+          'epoch_changed',
+          `the server's history changed epoch; its target seq may be another message now`,
+          ref,
+        ),
+    );
+    return true;
   }
 
-  private async syncThenReady(session: number): Promise<void> {
+  private async syncThenReady(session: number, epoch: string | undefined): Promise<void> {
+    let resumed = false;
     for (let attempt = 0; ; attempt++) {
       try {
         await this.init();
         if (session !== this.session) return;
+        if (!resumed) {
+          await this.adoptEpoch(epoch);
+          if (session !== this.session) return;
+          this.resume();
+          resumed = true;
+        }
         await this.syncAll(session);
         if (session !== this.session) return;
         this.connection.resetBackoff();
@@ -483,6 +548,13 @@ export class ChatClient extends Emitter<ClientEvents> {
         continue;
       }
       if (session !== this.session) return;
+      // The history changed epoch since the welcome: this page answered cursors of the old one.
+      if (await this.adoptEpoch(epochOf(page.epoch))) {
+        if (session !== this.session) return;
+        cursors = nonEmpty(this.timelineStore.cursorSnapshot());
+        retriedForbidden = false;
+        continue;
+      }
       const sent = cursors ?? {};
       const withMessages = new Set(page.messages.map((m) => m.conversationId));
       const coverage: Coverage[] = Object.entries(page.cursors).map(([conversationId, upTo]) => {

@@ -3,6 +3,7 @@ import type { Clock, TimerHandle } from './clock';
 import { asClientError, ClientError, isProtocolErrorCode } from './errors';
 import {
   CloseCode,
+  epochOf,
   parseServerFrame,
   type ClientFrame,
   type RequestFrame,
@@ -217,7 +218,8 @@ export class Connection {
     this.heartbeat(frame.heartbeatMs > 0 ? frame.heartbeatMs : DEFAULT_HEARTBEAT_MS);
     for (const r of this.requests.values()) if (!r.written) r.written = this.write(r.frame);
     const { userId, deviceId, serverTime, heartbeatMs } = frame;
-    this.handlers.onWelcome({ userId, deviceId, serverTime, heartbeatMs });
+    const epoch = epochOf(frame.epoch);
+    this.handlers.onWelcome({ userId, deviceId, serverTime, heartbeatMs, ...(epoch ? { epoch } : {}) });
   }
 
   /** Pings every heartbeatMs/2; a whole heartbeatMs without any frame means the link is dead. */

@@ -17,7 +17,12 @@ export type LocalErrorCode =
   /** retry() or discard() of a clientMsgId that is not in the outbox. */
   | 'unknown_message'
   /** The server sent something that is not a frame of the contract. */
-  | 'protocol';
+  | 'protocol'
+  /**
+   * An edit, reaction or recall queued before the server's history changed epoch: its target
+   * seq was read from the earlier history and may name another message now, so it is not resent.
+   */
+  | 'epoch_changed';
 
 export type ClientErrorCode = ProtocolErrorCode | LocalErrorCode;
 
@@ -57,6 +62,8 @@ const PERMANENT: ReadonlySet<ClientErrorCode> = new Set<ClientErrorCode>([
   'closed',
   'replaced',
   'unknown_message',
+  // Not "will not change", but a blind retry could edit or recall another message.
+  'epoch_changed',
 ]);
 
 export function isProtocolErrorCode(code: unknown): code is ProtocolErrorCode {

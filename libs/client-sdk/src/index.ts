@@ -5,6 +5,7 @@ export type {
   ChatClientOptions,
   ClientEvents,
   ConnectionState,
+  EpochChange,
   HistoryQuery,
   HistoryResult,
   ReactionOp,

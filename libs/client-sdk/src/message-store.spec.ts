@@ -81,4 +81,22 @@ describe('MemoryMessageStore', () => {
     await store.setCursor('c1', 4);
     expect(await store.cursors()).toEqual({ c1: 4 });
   });
+
+  it('keeps the epoch, and clear() forgets messages, hidden seqs, controls, cursors and the epoch', async () => {
+    const store = new MemoryMessageStore();
+    expect(await store.epoch()).toBeUndefined();
+    await store.put([record(msg(1)), record(reaction(2, 1))]);
+    await store.hide('c1', 3);
+    await store.setCursor('c1', 3);
+    await store.setEpoch('e1');
+    expect(await store.epoch()).toBe('e1');
+
+    await store.clear();
+    expect(await store.epoch()).toBeUndefined();
+    expect(await store.cursors()).toEqual({});
+    expect(await store.list('c1')).toEqual([]);
+    expect(await store.controls('c1', [1])).toEqual([]);
+    await store.put([record(msg(3))]); // no longer hidden
+    expect(await store.get('c1', [3])).toEqual({ stored: [record(msg(3))], hidden: [] });
+  });
 });

@@ -48,6 +48,20 @@ export interface MessageStore {
    * stored or known to be absent. It is what the client syncs from and acknowledges.
    */
   setCursor(conversationId: string, seq: number): Promise<void>;
+  /**
+   * The epoch (generation of the server's history, docs/protocol.md §7.9) the stored messages
+   * came with; undefined until one was recorded. Keep it with the messages: a client restarted
+   * on this store compares it with the server's.
+   */
+  epoch(): Promise<string | undefined>;
+  /** Records the epoch of the stored messages. */
+  setEpoch(epoch: string): Promise<void>;
+  /**
+   * Forgets everything: messages, hidden seqs, cursors and the epoch, as a new store. After it
+   * the client writes the cursors to sync from and the new epoch, the epoch last, so that a
+   * crash in between never pairs old messages with the new epoch.
+   */
+  clear(): Promise<void>;
 }
 
 interface ConversationMessages {
@@ -63,6 +77,7 @@ interface ConversationMessages {
 export class MemoryMessageStore implements MessageStore {
   private readonly conversations = new Map<string, ConversationMessages>();
   private readonly cursorOf = new Map<string, number>();
+  private storedEpoch?: string;
 
   async get(
     conversationId: string,
@@ -126,6 +141,20 @@ export class MemoryMessageStore implements MessageStore {
 
   async setCursor(conversationId: string, seq: number): Promise<void> {
     this.cursorOf.set(conversationId, seq);
+  }
+
+  async epoch(): Promise<string | undefined> {
+    return this.storedEpoch;
+  }
+
+  async setEpoch(epoch: string): Promise<void> {
+    this.storedEpoch = epoch;
+  }
+
+  async clear(): Promise<void> {
+    this.conversations.clear();
+    this.cursorOf.clear();
+    this.storedEpoch = undefined;
   }
 
   private conversation(id: string): ConversationMessages {

@@ -151,7 +151,8 @@ export class Outbox {
         () => {
           if (this.tracked.get(entry.clientMsgId) !== t) return;
           t.stored = true;
-          this.transmit(t);
+          // failPending() may have failed it while the put was under way.
+          if (t.entry.state === 'pending') this.transmit(t);
         },
         (error: unknown) => {
           if (this.tracked.get(entry.clientMsgId) === t) this.tracked.delete(entry.clientMsgId);
@@ -213,6 +214,12 @@ export class Outbox {
       this.arm(t);
     }
     return true;
+  }
+
+  /** Fails every pending entry whose frame matches; they stay for retry() or discard(). */
+  failPending(matches: (frame: OutboxFrame) => boolean, error: (clientMsgId: string) => ClientError): void {
+    for (const t of this.ordered())
+      if (t.entry.state === 'pending' && matches(t.entry.frame)) this.fail(t, error(t.entry.clientMsgId));
   }
 
   /** Sends a failed entry again with a fresh time budget. */

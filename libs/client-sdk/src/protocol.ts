@@ -257,6 +257,15 @@ export function parseServerFrame(text: string): ServerFrame | undefined {
   return typeof type === 'string' && SERVER_FRAME_TYPES.has(type) ? (value as ServerFrame) : undefined;
 }
 
+/**
+ * The `epoch` of a welcome or sync_result when it is one (a string of 1–64 chars). Anything
+ * else counts as absent, as from a server before revision 2: a malformed value must not make
+ * the client drop its store.
+ */
+export function epochOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length >= 1 && value.length <= 64 ? value : undefined;
+}
+
 /** The message fields of a frame, without `type` or anything unknown. */
 export function toMessage(m: Message): Message {
   const message: Message = {

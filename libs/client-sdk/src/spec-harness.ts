@@ -50,6 +50,7 @@ export function setup(overrides: Partial<ChatClientOptions> = {}) {
     state: [],
     outbox: [],
     failed: [],
+    epochChanged: [],
     error: [],
   };
   for (const name of Object.keys(events) as (keyof ClientEvents)[])
@@ -62,6 +63,8 @@ export interface SyncPage {
   messages?: Message[];
   cursors?: Record<string, number>;
   hasMore?: boolean;
+  /** Left out of the frame when absent, as an older server does. */
+  epoch?: string;
 }
 
 /** Answers the last sync request of the socket, as the server would. */
@@ -72,6 +75,7 @@ export function answerSync(socket: FakeSocket, page: SyncPage = {}): void {
     messages: (page.messages ?? []).map((m) => ({ type: 'message', ...m })),
     cursors: page.cursors ?? {},
     hasMore: page.hasMore ?? false,
+    ...(page.epoch !== undefined ? { epoch: page.epoch } : {}),
   });
 }
 
@@ -94,11 +98,12 @@ export function push(socket: FakeSocket, m: Message): void {
 export async function connectReady(
   h: Harness,
   pages: SyncPage[] = [{ cursors: { c1: 0 } }],
+  welcome: Parameters<FakeSocket['welcome']>[0] = {},
 ): Promise<FakeSocket> {
   const connected = h.client.connect();
   await flush();
   const socket = h.net.last;
-  socket.welcome();
+  socket.welcome(welcome);
   await flush();
   for (const page of pages) {
     answerSync(socket, page);

@@ -68,16 +68,19 @@ export class Timeline {
   private chain: Promise<unknown> = Promise.resolve();
   private loaded?: Promise<void>;
   private gapFill = false;
+  /** The epoch the stored messages came with (docs/protocol.md §7.9), as the store keeps it. */
+  private epoch?: string;
 
   constructor(private readonly deps: TimelineDeps) {}
 
-  /** Reads the persisted cursors once; later calls share the result. */
+  /** Reads the persisted cursors and epoch once; later calls share the result. */
   load(): Promise<void> {
     this.loaded ??= Promise.resolve()
-      .then(() => this.deps.store.cursors())
-      .then((stored) => {
+      .then(() => Promise.all([this.deps.store.cursors(), this.deps.store.epoch()]))
+      .then(([stored, epoch]) => {
         for (const [c, seq] of Object.entries(stored))
           this.cursors.set(c, Math.max(seq, this.cursors.get(c) ?? 0));
+        this.epoch = epoch;
       });
     this.loaded.catch(() => (this.loaded = undefined));
     return this.loaded;
@@ -86,6 +89,25 @@ export class Timeline {
   /** Contiguous cursor of every conversation this client knows, for `sync`. */
   cursorSnapshot(): Record<string, number> {
     return Object.fromEntries(this.cursors);
+  }
+
+  /**
+   * Holds the server's epoch against the one the stored messages came with. The first one is
+   * just recorded. Another one means the seqs held may name other messages now: every stored
+   * message, hidden seq and cursor is dropped, and each conversation synced so far gets cursor
+   * 0, so that the next sync brings it from its first message. Resolves with the earlier epoch
+   * when it dropped the store, else undefined.
+   */
+  adoptEpoch(epoch: string): Promise<string | undefined> {
+    return this.serial(async () => {
+      await this.load();
+      const previous = this.epoch;
+      if (previous === epoch) return undefined;
+      if (previous !== undefined) await this.dropStored();
+      await this.deps.store.setEpoch(epoch);
+      this.epoch = epoch;
+      return previous;
+    });
   }
 
   /** Stops syncing conversations the user is no longer a member of (the store keeps them). */
@@ -133,6 +155,20 @@ export class Timeline {
     source: BatchSource = 'page',
   ): Promise<Message[]> {
     return this.serial(() => this.apply(messages, coverage, source));
+  }
+
+  /** The store first, so that a failed clear leaves this state (and a later retry) as it was. */
+  private async dropStored(): Promise<void> {
+    const synced = [...this.cursors.keys()];
+    await this.deps.store.clear();
+    this.epoch = undefined;
+    for (const state of [this.cursors, this.highest, this.acked]) state.clear();
+    this.ackDue.clear();
+    this.scanned.clear();
+    for (const c of synced) {
+      this.cursors.set(c, 0);
+      await this.deps.store.setCursor(c, 0);
+    }
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {

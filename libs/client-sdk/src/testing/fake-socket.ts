@@ -51,7 +51,9 @@ export class FakeSocket implements SocketLike {
   }
 
   /** Opens (if needed) and sends the welcome. */
-  welcome(fields: Partial<Record<'userId' | 'deviceId' | 'serverTime' | 'heartbeatMs', unknown>> = {}): void {
+  welcome(
+    fields: Partial<Record<'userId' | 'deviceId' | 'serverTime' | 'heartbeatMs' | 'epoch', unknown>> = {},
+  ): void {
     if (this.readyState === 0) this.open();
     this.receive({
       type: 'welcome',
