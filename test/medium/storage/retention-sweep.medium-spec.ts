@@ -63,10 +63,20 @@ describe('retention sweep (real PostgreSQL)', () => {
     const report = await sweeper({ RETENTION_DAYS: 30 }).execute(now);
 
     expect(report).toMatchObject({ outcome: 'done', messages: 10 });
-    // Windows of 3: 1-3, 4-6, 7-9 all expired, then 10-12 where only 10 was.
+    // Batches of 3: 1-3, 4-6, 7-9, then 10, stopping at 11, the first one kept.
     expect(report.batches).toBe(4);
     expect(await seqsOf(c)).toEqual([11, 12, 13]);
     expect((await ctx.conversations.get(c))?.lastSeq).toBe(13);
+  });
+
+  it('stops at the first message within retention: one sent earlier after it waits for a later sweep', async () => {
+    const c = await ctx.newConversation([alice, bob], 'group');
+    await sendAt(c, daysAgo(40));
+    await sendAt(c, daysAgo(1));
+    await sendAt(c, daysAgo(40)); // a clock behind the others' (a sequencer failover)
+    const report = await sweeper({ RETENTION_DAYS: 30 }).execute(now);
+    expect(report).toMatchObject({ messages: 1, batches: 1 });
+    expect(await seqsOf(c)).toEqual([2, 3]);
   });
 
   it('honours a conversation’s own retention, longer or shorter, and only those without a default', async () => {

@@ -45,13 +45,13 @@ export function sweepCutoff(
 }
 
 /**
- * Whether a deleted batch reached the end of the conversation's expired messages: the window
- * of its lowest seqs was short, or held a message still within retention. Seqs follow send
- * time, so what lies beyond a kept message is kept too (one sent earlier after a sequencer
- * failover, by clock skew, waits for a later sweep).
+ * Whether a batch reached the end of the conversation's expired messages: it deleted fewer
+ * than it may. A batch stops at the first message still within retention; seqs follow send
+ * time, so what lies beyond it is kept too (one sent earlier after a sequencer failover, by
+ * clock skew, waits for a later sweep).
  */
-export function batchEndedHead(batch: { examined: number; deleted: number }, batchSize: number): boolean {
-  return batch.examined < batchSize || batch.deleted < batch.examined;
+export function batchEndedHead(deleted: number, batchSize: number): boolean {
+  return deleted < batchSize;
 }
 
 /**

@@ -117,7 +117,7 @@ export class RetentionSweepUseCase {
       deletedRows.inc({ table: 'hidden_messages' }, batch.hidden);
       // The pause leaves PostgreSQL to the hot path between two statements.
       if (this.config.RETENTION_BATCH_PAUSE_MS > 0) await sleep(this.config.RETENTION_BATCH_PAUSE_MS);
-      if (batchEndedHead({ examined: batch.examined, deleted: batch.messages }, size)) return 'ended';
+      if (batchEndedHead(batch.messages, size)) return 'ended';
     }
   }
 }

@@ -5,10 +5,8 @@ import type { RetentionCandidate } from './retention-policy';
 /** The connection the sweep holds its lock on: every statement of a sweep runs there. */
 export type SweepConnection = Pick<QueryRunner, 'query'>;
 
-/** What one batch examined and deleted. */
+/** What one batch deleted. */
 export interface DeletedBatch {
-  /** Messages of the window of lowest seqs that was looked at. */
-  examined: number;
   messages: number;
   reactions: number;
   hidden: number;
@@ -19,7 +17,7 @@ export interface DeletedBatch {
  * the (conversation_id, seq) key each. Without a deployment default only conversations with a
  * retention of their own are listed (a partial index).
  */
-const CANDIDATES = (withOwnRetentionOnly: boolean) => `
+export const CANDIDATES = (withOwnRetentionOnly: boolean) => `
   SELECT c.id, c.retention_days,
          (SELECT m.sent_at FROM messages m WHERE m.conversation_id = c.id ORDER BY m.seq LIMIT 1) AS oldest_sent_at
     FROM conversations c
@@ -27,14 +25,21 @@ const CANDIDATES = (withOwnRetentionOnly: boolean) => `
    ORDER BY c.id LIMIT $2`;
 
 /**
- * One short statement (its own transaction): of the conversation's `$3` lowest seqs, those
- * sent before `$2` go, with the reactions to them and the marks of users who hid them. The
- * window walks the primary key, so the messages table needs no index of its own for this.
- * Nothing else changes: conversations.last_seq and the seq blocks stay as they are.
+ * One short statement (its own transaction): the conversation's messages from its lowest seq
+ * up, while they were sent before `$2`, at most `$3` of them, go with the reactions to them and
+ * the marks of users who hid them. `head` walks the primary key one row at a time and stops at
+ * the first message still within retention, so a statement reads only what it deletes and one
+ * row more, and messages, the hot table, needs no index for it. Nothing else changes:
+ * conversations.last_seq and the seq blocks stay as they are.
  */
-const DELETE_BATCH = `
-  WITH head AS (
-    SELECT seq, sent_at FROM messages WHERE conversation_id = $1 ORDER BY seq LIMIT $3
+export const DELETE_BATCH = `
+  WITH RECURSIVE head AS (
+      (SELECT seq, sent_at, 1 AS n FROM messages WHERE conversation_id = $1 ORDER BY seq LIMIT 1)
+    UNION ALL
+      (SELECT next.seq, next.sent_at, head.n + 1 FROM head
+         CROSS JOIN LATERAL (SELECT seq, sent_at FROM messages
+                              WHERE conversation_id = $1 AND seq > head.seq ORDER BY seq LIMIT 1) next
+        WHERE head.sent_at < $2 AND head.n < $3)
   ), gone AS (
     DELETE FROM messages m USING head
      WHERE m.conversation_id = $1 AND m.seq = head.seq AND head.sent_at < $2
@@ -48,8 +53,8 @@ const DELETE_BATCH = `
      WHERE h.conversation_id = $1 AND h.seq = gone.seq
     RETURNING 1
   )
-  SELECT (SELECT count(*) FROM head) AS examined, (SELECT count(*) FROM gone) AS messages,
-         (SELECT count(*) FROM reactions) AS reactions, (SELECT count(*) FROM hidden) AS hidden`;
+  SELECT (SELECT count(*) FROM gone) AS messages, (SELECT count(*) FROM reactions) AS reactions,
+         (SELECT count(*) FROM hidden) AS hidden`;
 
 /** The retention sweep's reads and deletes (storage owns the messages table's writes). */
 @Injectable()
@@ -84,7 +89,6 @@ export class RetentionRepository {
     ]);
     const r = rows[0];
     return {
-      examined: Number(r.examined),
       messages: Number(r.messages),
       reactions: Number(r.reactions),
       hidden: Number(r.hidden),
