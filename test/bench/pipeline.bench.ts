@@ -2,6 +2,11 @@
  * `npm run bench:pipeline`: sustained send→ack throughput and latency of the whole pipeline
  * (gateway → Kafka → sequencer → storage → delivery → ack), one sender and 50 senders, on a
  * fresh stack of separate processes. Prints a table and writes .local/bench/pipeline.json.
+ *
+ * `-- --webhooks moderate|down` adds a webhook receiver in this process (every recipient is
+ * offline, so every message also makes a message.offline notice): `moderate` turns
+ * before_send on and allows everything; `down` answers every call 500, so the notices pile up
+ * in their queue while the chat should go on as before.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,6 +14,8 @@ import { join } from 'node:path';
 import { LocalStack, ROOT } from '../../docker/local/stack';
 import { contextForStack, TestContext } from '../support/context';
 import { TestClient } from '../support/test-client';
+import { WebhookReceiver } from '../support/webhook-receiver';
+import { cpuSeconds } from './process-stats';
 
 interface Scenario {
   name: string;
@@ -25,6 +32,10 @@ interface Result extends Scenario {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** CPU of the four services per message, in ms. */
+  cpuMsPerMessage: number;
+  /** CPU of this process (load generator, and the webhook receiver when there is one) per message, in ms. */
+  benchCpuMsPerMessage: number;
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -78,7 +89,7 @@ async function runSender(
   });
 }
 
-async function runScenario(ctx: TestContext, scenario: Scenario): Promise<Result> {
+async function runScenario(ctx: TestContext, stack: LocalStack, scenario: Scenario): Promise<Result> {
   const pairs = await Promise.all(
     Array.from({ length: scenario.senders }, async () => {
       const [a, b] = [await ctx.newUser('s'), await ctx.newUser('r')];
@@ -93,6 +104,9 @@ async function runScenario(ctx: TestContext, scenario: Scenario): Promise<Result
     () => process.stdout.write(`\r  ${scenario.name}: ${progress.acked}/${total} acked`),
     1000,
   );
+  const pids = stack.instances.map((i) => i.process?.pid ?? 0);
+  const cpuBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const benchBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     pairs.map((p) =>
@@ -100,6 +114,8 @@ async function runScenario(ctx: TestContext, scenario: Scenario): Promise<Result
     ),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
+  const bench = process.cpuUsage(benchBefore);
   clearInterval(ticker);
   process.stdout.write(`\r  ${scenario.name}: ${total}/${total} acked          \n`);
   for (const p of pairs) p.client.close();
@@ -112,11 +128,39 @@ async function runScenario(ctx: TestContext, scenario: Scenario): Promise<Result
     p50Ms: Number(percentile(latencies, 50).toFixed(1)),
     p99Ms: Number(percentile(latencies, 99).toFixed(1)),
     maxMs: Number(latencies[latencies.length - 1].toFixed(1)),
+    cpuMsPerMessage: Number(((cpu * 1000) / total).toFixed(3)),
+    benchCpuMsPerMessage: Number(((bench.user + bench.system) / 1000 / total).toFixed(3)),
+  };
+}
+
+/** `BENCH_PROFILE_DIR=dir` writes a CPU profile of every service there (node --cpu-prof). */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+
+type WebhookMode = 'off' | 'moderate' | 'down';
+
+function webhookMode(): WebhookMode {
+  const i = process.argv.indexOf('--webhooks');
+  const mode = i < 0 ? 'off' : process.argv[i + 1];
+  if (mode !== 'off' && mode !== 'moderate' && mode !== 'down')
+    throw new Error('--webhooks takes off, moderate or down');
+  return mode;
+}
+
+async function webhookEnv(mode: WebhookMode, receiver: WebhookReceiver): Promise<Record<string, string>> {
+  if (mode === 'off') return {};
+  const url = await receiver.start();
+  receiver.answer = () => (mode === 'down' ? { status: 500 } : { status: 200, body: { action: 'allow' } });
+  return {
+    WEBHOOK_URL: url,
+    WEBHOOK_SECRET: randomBytes(24).toString('hex'),
+    WEBHOOK_BEFORE_SEND: String(mode === 'moderate'),
   };
 }
 
 async function main() {
   const run = `${Date.now().toString(36)}`;
+  const mode = webhookMode();
+  const receiver = new WebhookReceiver();
   const env = {
     NODE_ENV: 'test',
     ADMIN_TOKEN: randomBytes(24).toString('hex'),
@@ -127,8 +171,14 @@ async function main() {
     // Measures the pipeline, not the abuse limits.
     RATE_LIMIT_CONNECTION_PER_SEC: '100000',
     RATE_LIMIT_USER_PER_SEC: '100000',
+    ...(await webhookEnv(mode, receiver)),
   };
-  const stack = new LocalStack({ env, basePort: 4600, logDir: join(ROOT, '.local', 'logs', `bench-${run}`) });
+  const stack = new LocalStack({
+    env,
+    basePort: 4600,
+    ...(PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } : {}),
+    logDir: join(ROOT, '.local', 'logs', `bench-${run}`),
+  });
   console.log('starting the stack ...');
   await stack.start();
   const ctx = contextForStack(stack, env);
@@ -150,25 +200,29 @@ async function main() {
   ];
   const results: Result[] = [];
   try {
-    for (const s of scenarios) results.push(await runScenario(ctx, s));
+    for (const s of scenarios) results.push(await runScenario(ctx, stack, s));
   } finally {
     ctx.closeAll();
     await stack.stop();
+    await receiver.stop();
   }
   const shown = results.filter((r) => r.name !== 'warm-up');
-  console.log('\nscenario      messages  in flight/sender   msg/s   send→ack p50   p99      max');
+  console.log(`\nwebhooks: ${mode}; webhook calls received: ${receiver.requests.length}`);
+  console.log(
+    'scenario      messages  in flight/sender   msg/s   send→ack p50   p99      max   CPU ms/msg  bench CPU',
+  );
   for (const r of shown) {
     console.log(
-      `${r.name.padEnd(12)} ${String(r.messages).padStart(9)} ${String(r.window).padStart(18)} ${String(r.perSecond).padStart(7)} ${(r.p50Ms + ' ms').padStart(14)} ${(r.p99Ms + ' ms').padStart(8)} ${(r.maxMs + ' ms').padStart(8)}`,
+      `${r.name.padEnd(12)} ${String(r.messages).padStart(9)} ${String(r.window).padStart(18)} ${String(r.perSecond).padStart(7)} ${(r.p50Ms + ' ms').padStart(14)} ${(r.p99Ms + ' ms').padStart(8)} ${(r.maxMs + ' ms').padStart(8)} ${String(r.cpuMsPerMessage).padStart(11)} ${String(r.benchCpuMsPerMessage).padStart(10)}`,
     );
   }
   const out = join(ROOT, '.local', 'bench');
   mkdirSync(out, { recursive: true });
   writeFileSync(
-    join(out, 'pipeline.json'),
-    JSON.stringify({ at: new Date().toISOString(), results: shown }, null, 2),
+    join(out, mode === 'off' ? 'pipeline.json' : `pipeline-webhooks-${mode}.json`),
+    JSON.stringify({ at: new Date().toISOString(), webhooks: mode, results: shown }, null, 2),
   );
-  console.log(`\nwritten ${join(out, 'pipeline.json')}`);
+  console.log(`\nwritten to ${out}`);
   process.exit(0);
 }
 

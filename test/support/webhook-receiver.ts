@@ -37,13 +37,12 @@ export class WebhookReceiver {
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    // Keep-alive sockets the backend holds must not keep the spec's process alive.
-    this.server.keepAliveTimeout = 1000;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/im-webhooks`;
   }
 
   async stop(): Promise<void> {
+    // Keep-alive sockets the backend holds must not keep the spec's process alive.
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }

@@ -36,7 +36,7 @@ describe('SendMessageUseCase', () => {
     } as unknown as AcceptMessageUseCase;
     const config = { INSTANCE_ID: 'gw-test' } as AppConfig;
     const limiter = { check: () => true } as unknown as MessageLimiter;
-    const moderation = { moderate } as unknown as ModerateSendUseCase;
+    const moderation = { applies: () => true, moderate } as unknown as ModerateSendUseCase;
     const sends = new SendMessageUseCase(config, accept, limiter, moderation);
     /** The refusals, as the edge would answer them: an `error` frame per refused send. */
     const frames: { type: 'error'; ref: string; code: string }[] = [];
@@ -148,5 +148,46 @@ describe('SendMessageUseCase', () => {
     expect(published).toEqual(['rude', 'after-bad', 'elsewhere']);
     expect(bodies).toEqual([{ text: '***' }, { text: 'after-bad' }, { text: 'elsewhere' }]);
     expect(frames.map((f) => [f.ref, f.code])).toEqual([['bad', 'rejected']]);
+  });
+  it('moderates a send while the next ones are checked and moderated, and publishes them in arrival order', async () => {
+    const started: string[] = [];
+    const { send, published } = setup(
+      async () => undefined,
+      async () => undefined,
+      async (command) => {
+        started.push(command.clientMsgId);
+        if (command.clientMsgId === 'slow') await new Promise((r) => setTimeout(r, 100));
+        return command;
+      },
+    );
+    send('slow');
+    send('fast');
+    send('elsewhere', 'c2');
+    await jest.advanceTimersByTimeAsync(50);
+    expect(started).toEqual(['slow', 'fast', 'elsewhere']);
+    expect(published).toEqual([]);
+    await jest.advanceTimersByTimeAsync(60);
+    expect(published).toEqual(['slow', 'fast', 'elsewhere']);
+  });
+
+  it('refuses, with a fail-closed send, the sends behind it already checked, and answers in arrival order', async () => {
+    const { send, published, frames } = setup(
+      async () => undefined,
+      async () => undefined,
+      async (command) => {
+        if (command.clientMsgId !== 'x') return command;
+        await new Promise((r) => setTimeout(r, 100));
+        throw new ProtocolError('unavailable', 'moderation could not be reached; retry later');
+      },
+    );
+    send('x');
+    send('y');
+    send('z', 'c2');
+    await jest.advanceTimersByTimeAsync(150);
+    expect(frames.map((f) => [f.ref, f.code])).toEqual([
+      ['x', 'unavailable'],
+      ['y', 'unavailable'],
+    ]);
+    expect(published).toEqual(['z']);
   });
 });

@@ -17,12 +17,13 @@ export const SEND_CHECK_TIMEOUT_MS = 10_000;
 export type RefusalListener = (refusal: ProtocolError) => void;
 
 /**
- * A client's send, from its frame to Kafka. The sends of one connection are decided strictly
+ * A client's send, from its frame to Kafka. The sends of one connection are checked strictly
  * one after another: the order fence (a send behind a refused one is refused with it), the
  * rate limits, the sender's right to post (membership, recall rules), each within
  * SEND_CHECK_TIMEOUT_MS so that a dependency that never answers cannot wedge the connection.
- * Only the wait for Kafka's acknowledgement overlaps between sends, so they reach Kafka in
- * arrival order. The ack itself comes later, from delivery, once the message is stored.
+ * Moderation (message.before_send) and the wait for Kafka's acknowledgement overlap between
+ * sends, but each send is published or refused in its turn, so they reach Kafka in arrival
+ * order. The ack itself comes later, from delivery, once the message is stored.
  */
 @Injectable()
 export class SendMessageUseCase {
@@ -54,46 +55,66 @@ export class SendMessageUseCase {
     };
     // Settles once the publish is decided; the next send waits only for this one's checks.
     let published: Promise<void> = Promise.resolve();
+    let turn: Promise<void> = Promise.resolve();
+    // Every outcome is settled in the send's publish turn, so refusals too come in arrival order.
+    const inTurn = (decide: () => Promise<void> | void) => {
+      turn = sends.publishTurn = sends.publishTurn
+        .then(decide)
+        .catch((error) => this.logger.error(`send bookkeeping failed: ${String(error)}`));
+    };
     const checked = sends.chain.then(async () => {
       const before = sends.fence.verdict(command.conversationId, command.clientMsgId, Date.now());
-      if (before) return refuse(fencedError(before));
+      if (before) return inTurn(() => refuse(fencedError(before)));
       const mark = sends.fence.mark(command.conversationId);
-      let toPublish: AcceptCommand;
       try {
-        toPublish = await withTimeout(this.check(conn, accept), this.checkTimeoutMs, checkTimedOut);
+        await withTimeout(this.check(conn, accept), SEND_CHECK_TIMEOUT_MS, checkTimedOut);
       } catch (error) {
-        return refuse(error);
+        return inTurn(() => refuse(error));
       }
-      // An earlier send's publish may have failed while this one was being checked.
-      const after = sends.fence.refusedSince(command.conversationId, mark);
-      if (after) return refuse(fencedError(after));
-      // Queued to the producer now, in this send's turn: that is what keeps Kafka's order.
-      published = this.accept
-        .publish(toPublish)
-        .then(
-          () => sends.fence.accepted(command.clientMsgId),
-          (error) => {
-            this.logger.warn(`send ${command.clientMsgId} not accepted by Kafka: ${String(error)}`);
-            refuse(new ProtocolError('unavailable', 'the message could not be accepted; retry'));
-          },
-        )
-        .catch((error) => this.logger.error(`send bookkeeping failed: ${String(error)}`));
+      // Moderation (a webhook call) overlaps with the next sends' checks and moderation; the
+      // publish waits for the sends before it: that keeps Kafka's order.
+      const moderated = this.moderated(accept);
+      inTurn(async () => {
+        const outcome = await moderated;
+        if ('refusal' in outcome) return refuse(outcome.refusal);
+        // An earlier send may have been refused while this one was checked or moderated.
+        const after = sends.fence.refusedSince(command.conversationId, mark);
+        if (after) return refuse(fencedError(after));
+        // Queued to the producer now, in this send's turn.
+        published = this.accept
+          .publish(outcome.command)
+          .then(
+            () => sends.fence.accepted(command.clientMsgId),
+            (error) => {
+              this.logger.warn(`send ${command.clientMsgId} not accepted by Kafka: ${String(error)}`);
+              refuse(new ProtocolError('unavailable', 'the message could not be accepted; retry'));
+            },
+          )
+          .catch((error) => this.logger.error(`send bookkeeping failed: ${String(error)}`));
+      });
     });
     sends.chain = checked.catch((error) => this.logger.error(`send bookkeeping failed: ${String(error)}`));
-    return sends.chain.then(() => published);
+    return sends.chain.then(() => turn).then(() => published);
   }
 
-  /** The checks, then moderation (a webhook call): the command to publish, or a refusal thrown. */
-  private async check(conn: ClientConnection, command: AcceptCommand): Promise<AcceptCommand> {
+  /** The command moderation lets through (its body perhaps replaced), or the refusal; never rejects. */
+  private async moderated(
+    command: AcceptCommand,
+  ): Promise<{ command: AcceptCommand } | { refusal: unknown }> {
+    if (!this.moderation.applies(command)) return { command };
+    try {
+      return {
+        command: await withTimeout(this.moderation.moderate(command), SEND_CHECK_TIMEOUT_MS, checkTimedOut),
+      };
+    } catch (refusal) {
+      return { refusal };
+    }
+  }
+
+  private async check(conn: ClientConnection, command: AcceptCommand): Promise<void> {
     if (!this.limiter.check(conn))
       throw new ProtocolError('rate_limited', 'too many messages; slow down and retry later');
     await this.accept.check(command);
-    return this.moderation.moderate(command);
-  }
-
-  /** The moderation call has its own timeout, on top of the checks' own. */
-  private get checkTimeoutMs(): number {
-    return SEND_CHECK_TIMEOUT_MS + (this.config.WEBHOOK_BEFORE_SEND ? this.config.WEBHOOK_TIMEOUT_MS : 0);
   }
 
   /** The ProtocolError to answer a failure with; what is not one is logged first. */
