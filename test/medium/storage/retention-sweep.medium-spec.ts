@@ -197,8 +197,9 @@ describe('retention sweep (real PostgreSQL)', () => {
   it('stops between statements when told to (shutdown), keeping what it did not reach', async () => {
     const c = await ctx.newConversation([alice, bob], 'group');
     await sendAt(c, daysAgo(40), 9);
-    let statements = 0;
-    const report = await sweeper({ RETENTION_DAYS: 30 }).execute(now, () => statements++ >= 1);
+    // Asked before each page of conversations and before each statement: stop after one statement.
+    let asked = 0;
+    const report = await sweeper({ RETENTION_DAYS: 30 }).execute(now, () => asked++ >= 2);
     expect(report).toMatchObject({ outcome: 'stopped', messages: 3, batches: 1 });
     expect(await seqsOf(c)).toEqual(range(4, 9));
   });

@@ -75,21 +75,20 @@ export class RetentionSweepUseCase {
     const deploymentDays = this.config.RETENTION_DAYS;
     let after = '';
     for (;;) {
+      if (shouldStop()) return { ...report, outcome: 'stopped' };
       const page = await this.repository.candidates(db, after, PAGE, deploymentDays === undefined);
       for (const candidate of page) {
         const cutoff = sweepCutoff(candidate, deploymentDays, now);
         if (cutoff === null) continue;
         report.conversations++;
-        if (
-          (await this.sweepConversation(
-            db,
-            candidate.conversationId,
-            new Date(cutoff),
-            report,
-            shouldStop,
-          )) === 'stopped'
-        )
-          return { ...report, outcome: 'stopped' };
+        const ended = await this.sweepConversation(
+          db,
+          candidate.conversationId,
+          new Date(cutoff),
+          report,
+          shouldStop,
+        );
+        if (ended === 'stopped') return { ...report, outcome: 'stopped' };
       }
       if (page.length < PAGE) return report;
       after = page[page.length - 1].conversationId;
