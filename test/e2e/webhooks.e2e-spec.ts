@@ -2,7 +2,7 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { TestContext } from '../support/context';
 import { history, isAnswerTo, sendAndAck, sleep, waitFor } from '../support/helpers';
 import { OwnStack, startOwnStack } from '../support/own-stack';
-import type { TestClient } from '../support/test-client';
+import type { Frame, TestClient } from '../support/test-client';
 import { WebhookReceiver, WebhookRequest } from '../support/webhook-receiver';
 
 /**
@@ -177,7 +177,7 @@ describe('webhooks, before_send failing open', () => {
     const answered = (messageId: string) =>
       notices().some((r) => r.body.messageId === messageId && r.status === 200);
 
-    const acks = [];
+    const acks: Frame[] = [];
     for (let i = 0; i < 3; i++) acks.push(await sendAndAck(a, group, `before the outage ${i}`));
     await sendAndAck(a, allOnline, 'everyone is here');
     await waitFor(() => acks.every((ack) => answered(ack.messageId as string)), 'the first notices', 30_000);
