@@ -30,6 +30,28 @@ function moderate(r: Pick<WebhookRequest, 'event' | 'body'>, slowMs: number) {
   return { status: 200, body: { action: 'allow' } };
 }
 
+/** Starts the receiver and a stack of its own that calls it (before_send on); stops both after the block. */
+function webhookStack(
+  name: string,
+  receiver: WebhookReceiver,
+  env: Record<string, string>,
+  started: (own: OwnStack) => void,
+) {
+  let own: OwnStack | undefined;
+  beforeAll(async () => {
+    const url = await receiver.start();
+    own = await startOwnStack({
+      name,
+      env: { WEBHOOK_URL: url, WEBHOOK_SECRET: secret, WEBHOOK_BEFORE_SEND: 'true', ...env },
+    });
+    started(own);
+  }, 120_000);
+  afterAll(async () => {
+    await own?.stop();
+    await receiver.stop();
+  });
+}
+
 async function answerTo(
   client: TestClient,
   conversationId: string,
@@ -47,26 +69,16 @@ describe('webhooks, before_send failing open', () => {
   let own: OwnStack | undefined;
   let ctx: TestContext;
 
-  beforeAll(async () => {
-    const url = await receiver.start();
-    receiver.answer = (r) => (r.event === 'message.offline' ? { status: offlineStatus } : moderate(r, 1500));
-    own = await startOwnStack({
-      name: 'whk',
-      env: {
-        WEBHOOK_URL: url,
-        WEBHOOK_SECRET: secret,
-        WEBHOOK_BEFORE_SEND: 'true',
-        WEBHOOK_TIMEOUT_MS: '500',
-        WEBHOOK_RETRY_MAX_MS: '4000',
-        KAFKA_PARTITIONS: '2',
-      },
-    });
-    ctx = own.ctx;
-  }, 120_000);
-  afterAll(async () => {
-    await own?.stop();
-    await receiver.stop();
-  });
+  receiver.answer = (r) => (r.event === 'message.offline' ? { status: offlineStatus } : moderate(r, 1500));
+  webhookStack(
+    'whk',
+    receiver,
+    { WEBHOOK_TIMEOUT_MS: '500', WEBHOOK_RETRY_MAX_MS: '4000', KAFKA_PARTITIONS: '2' },
+    (started) => {
+      own = started;
+      ctx = started.ctx;
+    },
+  );
   afterEach(() => expect(receiver.requests.filter((r) => !signatureHolds(r))).toEqual([]));
 
   const calls = (clientMsgId: string) =>
@@ -223,30 +235,14 @@ describe('webhooks, before_send failing open', () => {
 describe('webhooks, before_send failing closed', () => {
   const receiver = new WebhookReceiver();
   let down = true;
-  let own: OwnStack | undefined;
   let ctx: TestContext;
 
-  beforeAll(async () => {
-    const url = await receiver.start();
-    receiver.answer = (r) =>
-      r.event === 'message.before_send' && down
-        ? moderate(r, 1500)
-        : { status: 200, body: { action: 'allow' } };
-    own = await startOwnStack({
-      name: 'whc',
-      env: {
-        WEBHOOK_URL: url,
-        WEBHOOK_SECRET: secret,
-        WEBHOOK_BEFORE_SEND: 'true',
-        WEBHOOK_TIMEOUT_MS: '400',
-        WEBHOOK_FAIL_OPEN: 'false',
-      },
-    });
-    ctx = own.ctx;
-  }, 120_000);
-  afterAll(async () => {
-    await own?.stop();
-    await receiver.stop();
+  receiver.answer = (r) =>
+    r.event === 'message.before_send' && down
+      ? moderate(r, 1500)
+      : { status: 200, body: { action: 'allow' } };
+  webhookStack('whc', receiver, { WEBHOOK_TIMEOUT_MS: '400', WEBHOOK_FAIL_OPEN: 'false' }, (started) => {
+    ctx = started.ctx;
   });
 
   it('refuses a send `unavailable` when the receiver is slow or failing, and takes its resend once it answers', async () => {

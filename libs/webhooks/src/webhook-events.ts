@@ -1,4 +1,8 @@
-/** The events the backend POSTs to WEBHOOK_URL, by their `X-IM-Event` name (docs/protocol.md §5.8). */
+/**
+ * The events the backend POSTs to WEBHOOK_URL, by their `X-IM-Event` name (docs/protocol.md §5.8).
+ * They repeat fields of the Kafka events (InboundMessage, OfflineNotice) on purpose: this is a
+ * public contract, and an internal event gaining a field must not change what app servers get.
+ */
 export interface WebhookEvents {
   'message.before_send': BeforeSendEvent;
   'message.offline': OfflineEvent;
