@@ -251,9 +251,11 @@ const minReplicas = (app: App): number =>
   hpas.find((h) => h.spec.scaleTargetRef.name === app)?.spec.minReplicas ??
   deployment(app).spec.replicas ??
   1;
+/** The services' settings; the other ConfigMap is the Prometheus rules (docker/observability). */
 const configMap = (): Record<string, string> => {
-  if (configMaps.length !== 1) throw new Error(`expected one ConfigMap, found ${configMaps.length}`);
-  return dataOf(configMaps[0]);
+  const settings = configMaps.filter((c) => c.metadata.name === 'im-config');
+  if (settings.length !== 1) throw new Error(`expected one ConfigMap im-config, found ${settings.length}`);
+  return dataOf(settings[0]);
 };
 
 // ---------------------------------------------------------------- Dockerfile
@@ -520,6 +522,16 @@ describe('Kubernetes manifests (docker/k8s)', () => {
     for (const secret of ['ADMIN_TOKEN', 'JWT_SECRET', 'JWT_PRIVATE_KEY', 'DATABASE_URL'])
       expect(Object.keys(data)).not.toContain(secret);
     expect(Number(data.KAFKA_MIN_INSYNC_REPLICAS)).toBeLessThanOrEqual(Number(data.KAFKA_REPLICATION_FACTOR));
+  });
+
+  it('the Prometheus rules ship as a plain ConfigMap (no CRDs), the same as docker/observability/rules', () => {
+    const rules = configMaps.filter((c) => c.metadata.name === 'im-prometheus-rules');
+    expect(rules).toHaveLength(1);
+    const shipped = dataOf(rules[0])['im-rules.yml'];
+    const source = readFileSync(join(DOCKER, 'observability', 'rules', 'im-rules.yml'), 'utf8');
+    // After changing the rules: node docker/observability/rules-configmap.mjs
+    expect(shipped.trimEnd()).toBe(source.trimEnd());
+    expect(k8s.map((o) => o.kind)).not.toContain('PrometheusRule');
   });
 
   it("the Secret's placeholders are marked and refused by validation, so an unedited Secret cannot run", () => {

@@ -23,6 +23,16 @@ if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null 2>&1; the
     echo "[bootstrap] Chromium is missing and cannot be installed here; the browser test will be skipped"
   fi
 fi
+# promtool checks the Prometheus rules (docker/observability), and the e2e spec runs a real
+# Prometheus: Debian's package has both (its service is not started here).
+if ! command -v promtool >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[bootstrap] installing Prometheus (promtool) ..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus) >/dev/null
+  else
+    echo "[bootstrap] promtool is missing and cannot be installed here: install Debian's prometheus package"
+  fi
+fi
 bash docker/local/kafka.sh start
 echo "[bootstrap] building ..."
 npm run --silent build

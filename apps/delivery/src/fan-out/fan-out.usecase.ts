@@ -11,6 +11,11 @@ import { offlineNotices } from './offline-notices';
 
 const pushes = metrics.counter('im_delivery_pushes_total', 'Messages pushed to online devices');
 const acks = metrics.counter('im_delivery_acks_total', 'Acks routed to the sending connection');
+/** What a user sees: from the gateway accepting a send to its ack, and to its first push. */
+const endToEnd = metrics.histogram(
+  'im_message_latency_seconds',
+  'From a send accepted at the gateway to its ack (path="send_to_ack") or first push (path="send_to_push")',
+);
 
 /**
  * For each message PostgreSQL now holds: the ack to the connection that sent it, and, the
@@ -57,6 +62,7 @@ export class FanOutUseCase {
         });
         acks.inc();
         stageLatency.observe({ stage: 'acked' }, (Date.now() - e.storedAt) / 1000);
+        endToEnd.observe({ path: 'send_to_ack' }, (Date.now() - e.acceptedAt) / 1000);
       }
       // Push unless this is a client's resend of a message already stored. A replay after a
       // crash (not a retry) is pushed again: the first fan-out may never have happened.
@@ -105,7 +111,10 @@ export class FanOutUseCase {
     await this.router.send(items, direct);
     pushes.inc({}, items.length);
     const now = Date.now();
-    for (const m of fresh) stageLatency.observe({ stage: 'pushed' }, (now - m.storedAt) / 1000);
+    for (const m of fresh) {
+      stageLatency.observe({ stage: 'pushed' }, (now - m.storedAt) / 1000);
+      if (m.fresh) endToEnd.observe({ path: 'send_to_push' }, (now - m.acceptedAt) / 1000);
+    }
     const dueAt = Date.now() + repushDelay(0, this.config.REPUSH_INITIAL_MS, this.config.REPUSH_MAX_MS);
     for (const push of latest.values()) this.pending.add(push, dueAt);
     return this.queueOfflineNotices(fresh, membersOf, devicesOf);

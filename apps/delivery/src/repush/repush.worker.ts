@@ -10,6 +10,10 @@ const deferred = metrics.counter(
   'im_delivery_repush_rounds_deferred_total',
   'Re-push rounds skipped because the deliver_acks they would act on were still queued',
 );
+const pendingGauge = metrics.gauge(
+  'im_delivery_pending_pushes',
+  'Device-and-conversation entries waiting for a deliver_ack in this instance (the re-push backlog)',
+);
 const TICK_MS = 200;
 /** However far behind the signals are, a round runs at least this often (G5 must not wait for load to drop). */
 const MAX_DEFER_MS = 5_000;
@@ -41,6 +45,7 @@ export class RepushWorker implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** One round: returns how many pushes were sent again. */
   async tick(now = Date.now()): Promise<number> {
+    pendingGauge.set({}, this.pending.size);
     // Acks waiting in the signal backlog would make these pushes repeats; they stay due.
     if (this.backlog.isBehind(now) && now - this.lastRoundAt < MAX_DEFER_MS) {
       deferred.inc();
