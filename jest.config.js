@@ -2,7 +2,7 @@
 // (pure logic, fakes allowed); medium specs under test/medium (one piece against the real
 // PostgreSQL, Redis and Kafka, in-process); end-to-end specs under test/ (the services as processes).
 const moduleNameMapper = {
-  '^@im/(config|protocol|messaging|database|idempotency|realtime|health|metrics|webhooks|client-sdk)$': '<rootDir>/libs/$1/src',
+  '^@im/(config|protocol|messaging|database|idempotency|realtime|health|metrics|webhooks|tracing|client-sdk)$': '<rootDir>/libs/$1/src',
   '^@im/client-sdk/(node|testing)$': '<rootDir>/libs/client-sdk/src/$1',
 };
 const transform = {

@@ -13,6 +13,7 @@ export class DeliveryConsumers implements OnApplicationBootstrap, BeforeApplicat
     this.persisted = kafka.consumer({
       service: 'delivery',
       topic: 'persisted',
+      stage: 'fan-out',
       handle: ({ events }) => fanOut.execute(events),
     });
     this.signals = kafka.consumer({

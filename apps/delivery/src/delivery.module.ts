@@ -3,6 +3,7 @@ import { ConfigModule } from '@im/config';
 import { DatabaseModule } from '@im/database';
 import { HealthModule } from '@im/health';
 import { KafkaModule } from '@im/messaging';
+import { TracingModule } from '@im/tracing';
 import { MembershipModule, RedisModule } from '@im/realtime';
 import { WebhooksModule } from '@im/webhooks';
 import { CatchUpWorker } from './catch-up/catch-up.worker';
@@ -25,6 +26,7 @@ import { OfflineWebhookConsumer } from './webhooks/offline-webhook.consumer';
     RedisModule,
     MembershipModule,
     WebhooksModule,
+    TracingModule.forService('delivery'),
     KafkaModule.forService('delivery'),
     HealthModule.checking('kafka', 'postgres', 'redis'),
   ],

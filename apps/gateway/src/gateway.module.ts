@@ -3,6 +3,7 @@ import { ConfigModule } from '@im/config';
 import { DatabaseModule } from '@im/database';
 import { HealthModule } from '@im/health';
 import { KafkaModule } from '@im/messaging';
+import { TracingModule } from '@im/tracing';
 import { MembershipModule, RedisModule } from '@im/realtime';
 import { WebhooksModule } from '@im/webhooks';
 import { AdminGuard } from './admin/admin.guard';
@@ -40,6 +41,7 @@ import { QueriesService } from './queries/queries.service';
     RedisModule,
     MembershipModule,
     WebhooksModule,
+    TracingModule.forService('gateway'),
     KafkaModule.forService('gateway'),
     HealthModule.checking('kafka', 'postgres', 'redis'),
   ],

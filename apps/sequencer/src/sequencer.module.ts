@@ -3,6 +3,7 @@ import { ConfigModule } from '@im/config';
 import { DatabaseModule } from '@im/database';
 import { HealthModule } from '@im/health';
 import { KafkaModule } from '@im/messaging';
+import { TracingModule } from '@im/tracing';
 import { RedisModule } from '@im/realtime';
 import { IdempotencyModule } from '@im/idempotency';
 import { InboundConsumer } from './sequencing/inbound.consumer';
@@ -14,6 +15,7 @@ import { SequenceBatchUseCase } from './sequencing/sequence-batch.usecase';
     ConfigModule,
     DatabaseModule,
     RedisModule,
+    TracingModule.forService('sequencer'),
     KafkaModule.forService('sequencer'),
     IdempotencyModule,
     HealthModule.checking('kafka', 'postgres', 'redis'),

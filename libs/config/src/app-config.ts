@@ -344,6 +344,26 @@ export class AppConfig {
   @Max(256)
   WEBHOOK_CONCURRENCY = 16;
 
+  /**
+   * OpenTelemetry traces, off unless one of these is set: the collector's OTLP/HTTP base URL
+   * (spans go to <url>/v1/traces), or the traces URL itself. JSON bodies (README, Tracing).
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL' })
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+  /** `service.name` of the spans; by default im-<service> (im-gateway, im-sequencer, …). */
+  @IsOptional()
+  @Matches(/^\S{1,100}$/)
+  OTEL_SERVICE_NAME?: string;
+  /** Share of new traces kept (0–1); a kept trace is kept by every service it crosses. */
+  @Transform(toInt)
+  @Min(0, { message: 'OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1' })
+  @Max(1, { message: 'OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1' })
+  OTEL_TRACES_SAMPLER_ARG = 1;
+
   /** For supervised local runs: stop (as on SIGTERM) when the parent closes our stdin. */
   @IsIn(['0', '1'])
   STOP_ON_STDIN_CLOSE: '0' | '1' = '0';

@@ -1,4 +1,5 @@
 import { LoggerService, LogLevel } from '@nestjs/common';
+import { currentTraceId } from '@im/tracing';
 
 /**
  * One JSON object per line, for log pipelines. A message may end with a JSON object of
@@ -37,6 +38,9 @@ export class JsonLogger implements LoggerService {
       instance: this.instance,
     };
     if (context) line.context = context;
+    // Written while a traced message's work runs: the line joins its trace in the tracing system.
+    const traceId = currentTraceId();
+    if (traceId) line.traceId = traceId;
     Object.assign(
       line,
       splitFields(message instanceof Error ? (message.stack ?? message.message) : String(message)),

@@ -1,4 +1,5 @@
 import { AppConfig } from '@im/config';
+import { traceparentOf } from '@im/tracing';
 import { TopicEvents, TopicName } from './events';
 import { RecordSender, topicFor } from './kafka-client';
 import { ProducerNotConnectedError } from './kafka-outage';
@@ -45,6 +46,7 @@ interface Pending {
   topic: string;
   key: string;
   value: string;
+  headers?: Record<string, string>;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -89,7 +91,16 @@ export class BatchProducer {
     const failure = this.failedStreams.has(streamOf({ topic: target, key })) ? this.failure : undefined;
     if (failure) return Promise.reject(failure);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic: target, key, value: JSON.stringify(event), resolve, reject });
+      // The event's trace context (if it is traced) travels as a W3C header, not in the JSON.
+      const traceparent = traceparentOf(event);
+      this.queue.push({
+        topic: target,
+        key,
+        value: JSON.stringify(event),
+        ...(traceparent !== undefined && { headers: { traceparent } }),
+        resolve,
+        reject,
+      });
       if (!this.flushing) {
         this.flushing = true;
         const linger = this.config.KAFKA_LINGER_MS;

@@ -9,6 +9,7 @@ export type {
   KafkaClientName,
 } from './kafka-client';
 export { createKafkaClient } from './create-kafka-client';
+export { tracedHandle, withTracing } from './traced-kafka-client';
 export { BatchProducer } from './batch-producer';
 export { KafkaModule, KAFKA, KafkaHealth, SERVICE_NAME, withTimeout } from './kafka.module';
 export { isKafkaOutage, ProducerNotConnectedError } from './kafka-outage';

@@ -30,6 +30,8 @@ export interface BatchConsumerOptions<T extends TopicName> {
   handle: (batch: ConsumedBatch<T>) => Promise<BatchOutcome>;
   /** Partitions moved: state held per partition is no longer to be trusted. */
   onRebalance?: () => void;
+  /** The stage each event's span is named after when tracing is on (README, Tracing). */
+  stage?: string;
 }
 
 /**
@@ -46,6 +48,8 @@ export interface OutgoingRecord {
   topic: string;
   key: string;
   value: string;
+  /** W3C `traceparent` of a traced event. */
+  headers?: Record<string, string>;
 }
 
 /** Sends one request of records with acks=all, idempotently; rejects if any record failed. */

@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@im/config';
+import { Tracer } from '@im/tracing';
 import { BatchProducer } from './batch-producer';
 import { createKafkaClient } from './create-kafka-client';
 import type { KafkaClient } from './kafka-client';
 import { retryUntil } from './retry-until';
+import { withTracing } from './traced-kafka-client';
 
 export const KAFKA = Symbol('KAFKA');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
@@ -65,8 +67,10 @@ export class KafkaModule {
         { provide: SERVICE_NAME, useValue: service },
         {
           provide: KAFKA,
-          useFactory: (config: AppConfig) => createKafkaClient(config, service),
-          inject: [AppConfig],
+          // With TracingModule imported (and an OTLP endpoint set), the consumers' stages are traced.
+          useFactory: (config: AppConfig, tracer?: Tracer) =>
+            withTracing(createKafkaClient(config, service), tracer),
+          inject: [AppConfig, { token: Tracer, optional: true }],
         },
         {
           provide: BatchProducer,

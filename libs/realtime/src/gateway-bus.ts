@@ -5,12 +5,18 @@ import { execAll } from './redis-pipeline';
 /** What other services ask a gateway instance to do for one of its connections. */
 export type GatewayEnvelope =
   /** To one connection by id: acks and errors of a send (or an admin call waiting on `rest:` ids). */
-  | { kind: 'to_conn'; connId: string; frame: ServerFrame }
+  | { kind: 'to_conn'; connId: string; frame: ServerFrame; traceparent?: string }
   /**
    * One frame to whichever connection each device has now: pushes, receipts, typing. The frame
    * is in the envelope once, however many devices it goes to.
    */
-  | { kind: 'to_devices'; frame: ServerFrame; devices: [userId: string, deviceId: string][] }
+  | {
+      kind: 'to_devices';
+      frame: ServerFrame;
+      devices: [userId: string, deviceId: string][];
+      /** W3C trace context of the message's fan-out, when it is traced. */
+      traceparent?: string;
+    }
   /** Several frames to one device; sent by services before `to_devices`, still honoured during an upgrade. */
   | { kind: 'to_device'; userId: string; deviceId: string; frames: ServerFrame[] }
   /** Close connections of a user (one device, or all) with a close code. */

@@ -4,6 +4,7 @@ import { metrics, stageLatency } from '@im/metrics';
 import { BatchOutcome, BatchProducer, isRejected, PersistedMessage, TopicEvents } from '@im/messaging';
 import { messageFrame, ServerFrame } from '@im/protocol';
 import { GatewayEnvelope, MembershipService } from '@im/realtime';
+import { setTraceparent, traceparentOf } from '@im/tracing';
 import { PendingPushes } from '../repush/pending-pushes';
 import { coverSeq, PendingPush, repushDelay } from '../repush/repush-schedule';
 import { DeviceRouter, DeviceTarget } from './device-router';
@@ -56,9 +57,10 @@ export class FanOutUseCase {
           messageId: e.messageId,
           sentAt: e.sentAt,
         };
+        const traceparent = traceparentOf(e);
         direct.push({
           gatewayId: e.origin.gatewayId,
-          envelope: { kind: 'to_conn', connId: e.origin.connId, frame },
+          envelope: { kind: 'to_conn', connId: e.origin.connId, frame, ...(traceparent && { traceparent }) },
         });
         acks.inc();
         stageLatency.observe({ stage: 'acked' }, (Date.now() - e.storedAt) / 1000);
@@ -79,18 +81,21 @@ export class FanOutUseCase {
     const items: { target: DeviceTarget; frame: ServerFrame }[] = [];
     const latest = new Map<string, PendingPush>();
     for (const m of fresh) {
-      const frame = messageFrame({
-        conversationId: m.conversationId,
-        seq: m.seq,
-        messageId: m.messageId,
-        senderId: m.senderId,
-        clientMsgId: m.clientMsgId,
-        contentType: m.contentType,
-        body: m.body,
-        sentAt: m.sentAt,
-        ...(m.replyTo !== undefined && { replyTo: m.replyTo }),
-        ...(m.mentions !== undefined && { mentions: m.mentions }),
-      });
+      const frame = setTraceparent(
+        messageFrame({
+          conversationId: m.conversationId,
+          seq: m.seq,
+          messageId: m.messageId,
+          senderId: m.senderId,
+          clientMsgId: m.clientMsgId,
+          contentType: m.contentType,
+          body: m.body,
+          sentAt: m.sentAt,
+          ...(m.replyTo !== undefined && { replyTo: m.replyTo }),
+          ...(m.mentions !== undefined && { mentions: m.mentions }),
+        }),
+        traceparentOf(m),
+      );
       for (const userId of membersOf.get(m.conversationId) ?? []) {
         for (const target of devicesOf.get(userId) ?? []) {
           if (userId === m.senderId && target.deviceId === m.origin?.deviceId) continue;

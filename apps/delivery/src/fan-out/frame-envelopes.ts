@@ -1,5 +1,6 @@
 import type { ServerFrame } from '@im/protocol';
 import type { GatewayEnvelope } from '@im/realtime';
+import { traceparentOf } from '@im/tracing';
 import type { DeviceTarget } from './device-router';
 
 type ToDevices = Extract<GatewayEnvelope, { kind: 'to_devices' }>;
@@ -23,7 +24,14 @@ export function envelopesFor(
     open.set(frame, byGateway);
     let index = byGateway.get(gatewayId);
     if (index === undefined || index < (lastOf.get(device) ?? -1)) {
-      index = out.push({ gatewayId, envelope: { kind: 'to_devices', frame, devices: [] } }) - 1;
+      const traceparent = traceparentOf(frame);
+      const envelope: ToDevices = {
+        kind: 'to_devices',
+        frame,
+        devices: [],
+        ...(traceparent && { traceparent }),
+      };
+      index = out.push({ gatewayId, envelope }) - 1;
       byGateway.set(gatewayId, index);
     }
     out[index].envelope.devices.push([target.userId, target.deviceId]);

@@ -1,3 +1,4 @@
+import { Tracer } from '@im/tracing';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '@im/config';
@@ -89,7 +90,14 @@ describe('ConnectionRegistry', () => {
       publish: async (gatewayId: string, envelope: GatewayEnvelope) =>
         void published.push([gatewayId, envelope]),
     } as unknown as GatewayBus;
-    const registry = new ConnectionRegistry(local, new AckWaiters(), presence.presence, bus, config);
+    const registry = new ConnectionRegistry(
+      local,
+      new AckWaiters(),
+      presence.presence,
+      bus,
+      config,
+      Tracer.off,
+    );
     return { registry, local, published, ...presence };
   }
 

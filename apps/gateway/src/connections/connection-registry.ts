@@ -8,7 +8,8 @@ import {
 import type { Redis } from 'ioredis';
 import { AppConfig, redisKeyPrefix } from '@im/config';
 import { CloseCode } from '@im/protocol';
-import { createRedis, GatewayBus, PresenceStore } from '@im/realtime';
+import { createRedis, GatewayBus, GatewayEnvelope, PresenceStore } from '@im/realtime';
+import { Tracer } from '@im/tracing';
 import { AckWaiters } from './ack-waiters';
 import { ClientConnection } from './client-connection';
 import { deliverEnvelope } from './deliver-envelope';
@@ -35,6 +36,7 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
     private readonly presence: PresenceStore,
     private readonly bus: GatewayBus,
     private readonly config: AppConfig,
+    private readonly tracer: Tracer,
   ) {}
 
   get gatewayId(): string {
@@ -43,11 +45,22 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
 
   async onModuleInit() {
     this.subscriber = createRedis(this.config.REDIS_URL, redisKeyPrefix(this.config));
-    await GatewayBus.subscribe(this.subscriber, this.gatewayId, (e) =>
-      deliverEnvelope(e, this.local, this.waiters),
-    );
+    await GatewayBus.subscribe(this.subscriber, this.gatewayId, (e) => this.deliver(e));
     this.timers.push(setInterval(() => this.closeSilent(), Math.min(1000, this.config.HEARTBEAT_MS)));
     this.timers.push(setInterval(() => void this.refreshPresence(), PRESENCE_REFRESH_MS));
+  }
+
+  /** Carries out an envelope; a traced one (a message's push or ack) as the `push` span. */
+  private deliver(e: GatewayEnvelope): void {
+    const traceparent = e.kind === 'to_conn' || e.kind === 'to_devices' ? e.traceparent : undefined;
+    const span = traceparent
+      ? this.tracer.child('push', traceparent, 'consumer', {
+          'im.frame': e.kind === 'to_conn' || e.kind === 'to_devices' ? e.frame.type : e.kind,
+          'im.devices': e.kind === 'to_devices' ? e.devices.length : 1,
+        })
+      : undefined;
+    deliverEnvelope(e, this.local, this.waiters);
+    span?.end();
   }
 
   /** Clients reconnect (to another instance) when told 1001. */

@@ -11,6 +11,7 @@ export class InboundConsumer implements OnApplicationBootstrap, BeforeApplicatio
     this.consumer = kafka.consumer({
       service: 'sequencer',
       topic: 'inbound',
+      stage: 'sequence',
       handle: ({ events, isStale }) => useCase.execute(events, isStale),
       // Partitions may have moved: blocks held in memory are no longer ours to use.
       onRebalance: () => useCase.allocator.reset(),

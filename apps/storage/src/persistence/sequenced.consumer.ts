@@ -11,6 +11,7 @@ export class SequencedConsumer implements OnApplicationBootstrap, BeforeApplicat
     this.consumer = kafka.consumer({
       service: 'storage',
       topic: 'sequenced',
+      stage: 'store',
       handle: ({ events }) => useCase.execute(events),
     });
   }

@@ -1,4 +1,5 @@
 import type { EachBatchPayload } from 'kafkajs';
+import { setTraceparent } from '@im/tracing';
 import type { CommitWatermarks } from '../commit-watermarks';
 import { consumerLag } from '../consumer-lag';
 import type { TopicEvents, TopicName } from '../events';
@@ -17,7 +18,12 @@ export async function handleKafkajsBatch<T extends TopicName>(
 ): Promise<void> {
   const { batch } = payload;
   if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
-  const events = batch.messages.map((m) => JSON.parse(m.value?.toString() ?? 'null') as TopicEvents[T]);
+  const events = batch.messages.map((m) =>
+    setTraceparent(
+      JSON.parse(m.value?.toString() ?? 'null') as TopicEvents[T],
+      m.headers?.traceparent?.toString(),
+    ),
+  );
   const behind = Number(batch.offsetLag());
   const outcome = await handle({
     partition: batch.partition,

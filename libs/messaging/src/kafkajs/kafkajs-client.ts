@@ -64,10 +64,10 @@ class KafkajsSender implements RecordSender {
   disconnect = () => this.producer.disconnect();
 
   async send(records: readonly OutgoingRecord[]): Promise<void> {
-    const byTopic = new Map<string, { key: string; value: string }[]>();
+    const byTopic = new Map<string, { key: string; value: string; headers?: Record<string, string> }[]>();
     for (const r of records) {
       const list = byTopic.get(r.topic) ?? [];
-      list.push({ key: r.key, value: r.value });
+      list.push({ key: r.key, value: r.value, headers: r.headers });
       byTopic.set(r.topic, list);
     }
     await this.producer.sendBatch({

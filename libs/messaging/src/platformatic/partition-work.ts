@@ -1,3 +1,4 @@
+import { setTraceparent } from '@im/tracing';
 import type { Logger } from '@nestjs/common';
 import type { Message } from '@platformatic/kafka';
 import type { CommitWatermarks } from '../commit-watermarks';
@@ -117,7 +118,9 @@ export class PartitionWork<T extends TopicName> {
     batch: Record[],
     isStale: () => boolean,
   ): Promise<boolean | { durable: Promise<void> }> {
-    const events = batch.map((m) => JSON.parse(m.value) as TopicEvents[T]);
+    const events = batch.map((m) =>
+      setTraceparent(JSON.parse(m.value) as TopicEvents[T], m.headers?.get('traceparent')),
+    );
     const lag = this.lanes.queuedIn(partition);
     for (let attempt = 0; ; attempt++) {
       // A batch that keeps failing is given up when the consumer stops: not committed, so replayed.

@@ -51,7 +51,7 @@ class PlatformaticSender implements RecordSender {
 
   async send(records: readonly OutgoingRecord[]): Promise<void> {
     await this.producer.send({
-      messages: records.map((r) => ({ topic: r.topic, key: r.key, value: r.value })),
+      messages: records.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers })),
     });
   }
 

@@ -1,3 +1,4 @@
+import { Tracer } from '@im/tracing';
 import type { AppConfig } from '@im/config';
 import { ProtocolError } from '@im/protocol';
 import { ClientConnection } from '../../connections/client-connection';
@@ -37,7 +38,7 @@ describe('SendMessageUseCase', () => {
     const config = { INSTANCE_ID: 'gw-test' } as AppConfig;
     const limiter = { check: () => true } as unknown as MessageLimiter;
     const moderation = { applies: () => true, moderate } as unknown as ModerateSendUseCase;
-    const sends = new SendMessageUseCase(config, accept, limiter, moderation);
+    const sends = new SendMessageUseCase(config, accept, limiter, moderation, Tracer.off);
     /** The refusals, as the edge would answer them: an `error` frame per refused send. */
     const frames: { type: 'error'; ref: string; code: string }[] = [];
     const conn = new ClientConnection({} as never, 'u1', 'd1', Date.now() + 3_600_000);

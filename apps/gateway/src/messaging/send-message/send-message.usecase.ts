@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { ProtocolError } from '@im/protocol';
+import { setTraceparent, type Span, Tracer } from '@im/tracing';
 import type { ClientConnection } from '../../connections/client-connection';
 import { asProtocolError } from '../../errors/failure-code';
 import { MessageLimiter } from '../../limits/message-limiter.service';
@@ -34,6 +35,7 @@ export class SendMessageUseCase {
     private readonly accept: AcceptMessageUseCase,
     private readonly limiter: MessageLimiter,
     private readonly moderation: ModerateSendUseCase,
+    private readonly tracer: Tracer,
   ) {}
 
   /**
@@ -42,15 +44,34 @@ export class SendMessageUseCase {
    * Kafka's hands or refused), and never rejects.
    */
   execute(conn: ClientConnection, command: SendMessageCommand, refused: RefusalListener): Promise<void> {
+    // The trace of this message starts here and ends when it is in Kafka's hands or refused.
+    const span = this.tracer.start('accept', undefined, 'server', {
+      'im.conversation_id': command.conversationId,
+      'im.client_msg_id': command.clientMsgId,
+      'im.content_type': command.contentType,
+    });
+    return this.tracer.run(span, () => this.decide(conn, command, refused, span));
+  }
+
+  private decide(
+    conn: ClientConnection,
+    command: SendMessageCommand,
+    refused: RefusalListener,
+    span: Span | undefined,
+  ): Promise<void> {
     const sends = conn.sends;
-    const accept: AcceptCommand = {
-      ...command,
-      senderId: conn.userId,
-      origin: { gatewayId: this.config.INSTANCE_ID, connId: conn.connId, deviceId: conn.deviceId },
-    };
+    const accept: AcceptCommand = setTraceparent(
+      {
+        ...command,
+        senderId: conn.userId,
+        origin: { gatewayId: this.config.INSTANCE_ID, connId: conn.connId, deviceId: conn.deviceId },
+      },
+      span?.traceparent,
+    );
     const refuse = (error: unknown) => {
       const refusal = this.answerable(conn, error);
       sends.fence.refused(command.conversationId, command.clientMsgId, refusal.code, Date.now());
+      span?.end(refusal.code);
       refused(refusal);
     };
     // Settles once the publish is decided; the next send waits only for this one's checks.
@@ -84,7 +105,10 @@ export class SendMessageUseCase {
         published = this.accept
           .publish(outcome.command)
           .then(
-            () => sends.fence.accepted(command.clientMsgId),
+            () => {
+              sends.fence.accepted(command.clientMsgId);
+              span?.end();
+            },
             (error) => {
               this.logger.warn(`send ${command.clientMsgId} not accepted by Kafka: ${String(error)}`);
               refuse(new ProtocolError('unavailable', 'the message could not be accepted; retry'));
