@@ -12,6 +12,7 @@ import { join, posix, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { AppConfig, ConfigError, loadConfig } from '@im/config';
 import { TOPIC_NAMES } from '@im/messaging';
+import { tracesUrl } from '@im/tracing';
 
 const ROOT = resolve(__dirname, '..');
 const DOCKER = join(ROOT, 'docker');
@@ -522,6 +523,21 @@ describe('Kubernetes manifests (docker/k8s)', () => {
     for (const secret of ['ADMIN_TOKEN', 'JWT_SECRET', 'JWT_PRIVATE_KEY', 'DATABASE_URL'])
       expect(Object.keys(data)).not.toContain(secret);
     expect(Number(data.KAFKA_MIN_INSYNC_REPLICAS)).toBeLessThanOrEqual(Number(data.KAFKA_REPLICATION_FACTOR));
+  });
+
+  it('the ConfigMap carries the OTLP settings: traces off as shipped, on once the endpoint is filled in', () => {
+    const data = configMap();
+    expect(Object.keys(data)).toEqual(
+      expect.arrayContaining(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_TRACES_SAMPLER_ARG']),
+    );
+    const env = { ADMIN_TOKEN: 'a'.repeat(32), JWT_SECRET: 'b'.repeat(32), ...data };
+    expect(tracesUrl(loadConfig(env))).toBeUndefined();
+    const on = loadConfig({
+      ...env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector.observability:4318',
+    });
+    expect(tracesUrl(on)).toBe('http://otel-collector.observability:4318/v1/traces');
+    expect(on.OTEL_TRACES_SAMPLER_ARG).toBe(Number(data.OTEL_TRACES_SAMPLER_ARG));
   });
 
   it('the Prometheus rules ship as a plain ConfigMap (no CRDs), the same as docker/observability/rules', () => {
