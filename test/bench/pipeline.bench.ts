@@ -7,8 +7,13 @@
  * offline, so every message also makes a message.offline notice): `moderate` turns
  * before_send on and allows everything; `down` answers every call 500, so the notices pile up
  * in their queue while the chat should go on as before.
+ *
+ * `-- --otel` turns OpenTelemetry on, every send traced, towards a collector in this process
+ * that counts the spans and drops them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalStack, ROOT } from '../../docker/local/stack';
@@ -157,9 +162,26 @@ async function webhookEnv(mode: WebhookMode, receiver: WebhookReceiver): Promise
   };
 }
 
+/** A collector that only counts: what tracing costs the services, not what storing spans costs. */
+async function otelEnv(spans: { count: number }): Promise<Record<string, string>> {
+  if (!process.argv.includes('--otel')) return {};
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      spans.count += (raw.match(/"spanId"/g) ?? []).length;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  server.unref();
+  return { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
 async function main() {
   const run = `${Date.now().toString(36)}`;
   const mode = webhookMode();
+  const spans = { count: 0 };
   const receiver = new WebhookReceiver();
   const env = {
     NODE_ENV: 'test',
@@ -172,6 +194,7 @@ async function main() {
     RATE_LIMIT_CONNECTION_PER_SEC: '100000',
     RATE_LIMIT_USER_PER_SEC: '100000',
     ...(await webhookEnv(mode, receiver)),
+    ...(await otelEnv(spans)),
   };
   const stack = new LocalStack({
     env,
@@ -207,7 +230,9 @@ async function main() {
     await receiver.stop();
   }
   const shown = results.filter((r) => r.name !== 'warm-up');
-  console.log(`\nwebhooks: ${mode}; webhook calls received: ${receiver.requests.length}`);
+  console.log(
+    `\nwebhooks: ${mode}; webhook calls received: ${receiver.requests.length}; spans received: ${spans.count}`,
+  );
   console.log(
     'scenario      messages  in flight/sender   msg/s   send→ack p50   p99      max   CPU ms/msg  bench CPU',
   );
@@ -219,8 +244,21 @@ async function main() {
   const out = join(ROOT, '.local', 'bench');
   mkdirSync(out, { recursive: true });
   writeFileSync(
-    join(out, mode === 'off' ? 'pipeline.json' : `pipeline-webhooks-${mode}.json`),
-    JSON.stringify({ at: new Date().toISOString(), webhooks: mode, results: shown }, null, 2),
+    join(
+      out,
+      `pipeline${mode === 'off' ? '' : `-webhooks-${mode}`}${process.argv.includes('--otel') ? '-otel' : ''}.json`,
+    ),
+    JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        webhooks: mode,
+        otel: process.argv.includes('--otel'),
+        spans: spans.count,
+        results: shown,
+      },
+      null,
+      2,
+    ),
   );
   console.log(`\nwritten to ${out}`);
   process.exit(0);

@@ -129,3 +129,13 @@ describe('otlpTraceRequest', () => {
     });
   });
 });
+
+describe('span and trace ids', () => {
+  it('are hex of the right length and do not repeat', async () => {
+    const { newSpanId, newTraceId } = await import('./trace-context');
+    const ids = new Set(Array.from({ length: 2000 }, () => newSpanId()));
+    expect(ids.size).toBe(2000);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{16}$/);
+    expect(newTraceId()).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
