@@ -17,7 +17,9 @@ export function tracedHandle<T extends TopicName>(
   return async (batch) => {
     const spans: Span[] = [];
     for (const event of batch.events) {
-      const span = tracer.child(stage, traceparentOf(event), 'consumer', {
+      const parent = traceparentOf(event);
+      if (parent === undefined) continue; // untraced: no attributes built for nothing
+      const span = tracer.child(stage, parent, 'consumer', {
         'messaging.system': 'kafka',
         'messaging.destination.name': topic,
         'messaging.destination.partition.id': String(batch.partition),

@@ -36,12 +36,8 @@ export class Tracer {
     kind: SpanKind,
     attributes: SpanAttributes = {},
   ): Span | undefined {
-    const exporter = this.exporter;
-    if (!exporter) return undefined;
-    const from = parseTraceparent(parent);
-    if (from ? !from.sampled : Math.random() >= this.sampleRatio) return undefined;
-    const context = { traceId: from?.traceId ?? newTraceId(), spanId: newSpanId(), sampled: true };
-    return new Span(name, context, from?.spanId, kind, attributes, (record) => exporter.add(record));
+    if (!this.exporter) return undefined;
+    return this.open(name, parseTraceparent(parent), kind, attributes);
   }
 
   /** A span of `name` under `parent` only: a stage never starts a trace of its own. */
@@ -51,9 +47,21 @@ export class Tracer {
     kind: SpanKind,
     attributes: SpanAttributes = {},
   ): Span | undefined {
-    return parent === undefined || !parseTraceparent(parent)
-      ? undefined
-      : this.start(name, parent, kind, attributes);
+    if (!this.exporter || parent === undefined) return undefined;
+    const from = parseTraceparent(parent);
+    return from ? this.open(name, from, kind, attributes) : undefined;
+  }
+
+  private open(
+    name: string,
+    from: TraceContext | undefined,
+    kind: SpanKind,
+    attributes: SpanAttributes,
+  ): Span | undefined {
+    const exporter = this.exporter;
+    if (!exporter || (from ? !from.sampled : Math.random() >= this.sampleRatio)) return undefined;
+    const context = { traceId: from?.traceId ?? newTraceId(), spanId: newSpanId(), sampled: true };
+    return new Span(name, context, from?.spanId, kind, attributes, (record) => exporter.add(record));
   }
 
   /** Runs `work` as the span's: log lines written meanwhile carry its trace id. */

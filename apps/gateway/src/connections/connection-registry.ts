@@ -52,13 +52,13 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
 
   /** Carries out an envelope; a traced one (a message's push or ack) as the `push` span. */
   private deliver(e: GatewayEnvelope): void {
-    const traceparent = e.kind === 'to_conn' || e.kind === 'to_devices' ? e.traceparent : undefined;
-    const span = traceparent
-      ? this.tracer.child('push', traceparent, 'consumer', {
-          'im.frame': e.kind === 'to_conn' || e.kind === 'to_devices' ? e.frame.type : e.kind,
-          'im.devices': e.kind === 'to_devices' ? e.devices.length : 1,
-        })
-      : undefined;
+    const span =
+      (e.kind === 'to_conn' || e.kind === 'to_devices') && e.traceparent
+        ? this.tracer.child('push', e.traceparent, 'consumer', {
+            'im.frame': e.frame.type,
+            'im.devices': e.kind === 'to_devices' ? e.devices.length : 1,
+          })
+        : undefined;
     deliverEnvelope(e, this.local, this.waiters);
     span?.end();
   }

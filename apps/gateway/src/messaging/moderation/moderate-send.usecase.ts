@@ -49,7 +49,7 @@ export class ModerateSendUseCase {
       this.logger.warn(
         `before_send replacement for ${command.clientMsgId} refused: ${outcome.invalidReplacement.message}`,
       );
-    moderated.inc({ result: known ? 'remembered' : resultOf(verdict, outcome) });
+    moderated.inc({ result: known ? 'remembered' : outcome.result });
     if (!known && outcome.remember) await this.verdicts.remember(command, outcome.remember);
     if ('refuse' in outcome) throw outcome.refuse;
     return outcome.publish === command.body ? command : { ...command, body: outcome.publish };
@@ -82,8 +82,3 @@ export class ModerateSendUseCase {
     }
   }
 }
-
-const resultOf = (verdict: ModerationVerdict | undefined, outcome: { remember?: ModerationVerdict }) => {
-  if (verdict && outcome.remember === verdict) return verdict.action;
-  return outcome.remember ? 'fail_open' : 'fail_closed';
-};

@@ -7,6 +7,7 @@ describe('moderationOutcome', () => {
 
   it('publishes an allowed send as it is, and remembers the verdict', () => {
     expect(moderationOutcome(send, { action: 'allow' }, closed)).toEqual({
+      result: 'allow',
       publish: send.body,
       remember: { action: 'allow' },
     });
@@ -20,12 +21,14 @@ describe('moderationOutcome', () => {
         'links are not allowed',
       ]);
       expect(outcome.remember).toEqual({ action: 'reject', reason: 'links are not allowed' });
+      expect(outcome.result).toBe('reject');
     }
   });
 
   it('publishes a replacement that passes the checks of a client body', () => {
     const outcome = moderationOutcome(send, { action: 'replace', body: { text: '***' } }, closed);
     expect(outcome).toEqual({
+      result: 'replace',
       publish: { text: '***' },
       remember: { action: 'replace', body: { text: '***' } },
     });
@@ -44,6 +47,7 @@ describe('moderationOutcome', () => {
 
   it('on a failed call lets the send through (remembered) or refuses it `unavailable` (not remembered)', () => {
     expect(moderationOutcome(send, undefined, open)).toEqual({
+      result: 'fail_open',
       publish: send.body,
       remember: { action: 'allow' },
       invalidReplacement: undefined,
@@ -51,5 +55,6 @@ describe('moderationOutcome', () => {
     const refused = moderationOutcome(send, undefined, closed);
     expect('refuse' in refused && refused.refuse.code).toBe('unavailable');
     expect(refused.remember).toBeUndefined();
+    expect(refused.result).toBe('fail_closed');
   });
 });

@@ -1,10 +1,13 @@
 import { checkBody, ProtocolError } from '@im/protocol';
 import type { ModerationVerdict } from '@im/webhooks';
 
+/** How moderation ended, as im_webhook_before_send_total counts it. */
+export type ModerationResult = 'allow' | 'reject' | 'replace' | 'fail_open' | 'fail_closed';
+
 /** What a send becomes after moderation: published with this body, or refused. */
-export type ModerationOutcome =
-  | { publish: Record<string, unknown>; remember?: ModerationVerdict }
-  | { refuse: ProtocolError; remember?: ModerationVerdict };
+export type ModerationOutcome = { result: ModerationResult; remember?: ModerationVerdict } & (
+  { publish: Record<string, unknown> } | { refuse: ProtocolError }
+);
 
 /**
  * Applies the receiver's verdict to a send (docs/protocol.md §5.8). `undefined` is a call that
@@ -19,16 +22,18 @@ export function moderationOutcome(
   verdict: ModerationVerdict | undefined,
   options: { failOpen: boolean; maxBodyBytes: number },
 ): ModerationOutcome & { invalidReplacement?: ProtocolError } {
-  if (verdict?.action === 'allow') return { publish: send.body, remember: verdict };
+  if (verdict?.action === 'allow') return { result: 'allow', publish: send.body, remember: verdict };
   if (verdict?.action === 'reject')
-    return { refuse: new ProtocolError('rejected', verdict.reason), remember: verdict };
+    return { result: 'reject', refuse: new ProtocolError('rejected', verdict.reason), remember: verdict };
   let invalidReplacement: ProtocolError | undefined;
   if (verdict?.action === 'replace') {
     invalidReplacement = checkBody(verdict.body, send.contentType, options.maxBodyBytes);
-    if (!invalidReplacement) return { publish: verdict.body, remember: verdict };
+    if (!invalidReplacement) return { result: 'replace', publish: verdict.body, remember: verdict };
   }
-  if (options.failOpen) return { publish: send.body, remember: { action: 'allow' }, invalidReplacement };
+  if (options.failOpen)
+    return { result: 'fail_open', publish: send.body, remember: { action: 'allow' }, invalidReplacement };
   return {
+    result: 'fail_closed',
     refuse: new ProtocolError('unavailable', 'moderation could not be reached; retry later'),
     invalidReplacement,
   };
