@@ -190,13 +190,20 @@ describe('webhooks, before_send failing open', () => {
       notices().some((r) => r.body.messageId === messageId && r.status === 200);
 
     const acks: Frame[] = [];
-    for (let i = 0; i < 3; i++) acks.push(await sendAndAck(a, group, `before the outage ${i}`));
+    const texts = new Map<string, string>();
+    const send = async (text: string) => {
+      const ack = await sendAndAck(a, group, text);
+      texts.set(ack.messageId as string, text);
+      acks.push(ack);
+    };
+    // The last one is longer than a preview.
+    for (let i = 0; i < 3; i++) await send(`before the outage ${i}${i === 2 ? ` ${'x'.repeat(130)}` : ''}`);
     await sendAndAck(a, allOnline, 'everyone is here');
     await waitFor(() => acks.every((ack) => answered(ack.messageId as string)), 'the first notices', 30_000);
 
     offlineStatus = 500;
     const downSince = Date.now();
-    for (let i = 0; i < 4; i++) acks.push(await sendAndAck(a, group, `during the outage ${i}`));
+    for (let i = 0; i < 4; i++) await send(`during the outage ${i}`);
     const late = acks.slice(3).map((ack) => ack.messageId as string);
     // The queue is ordered per conversation: the first refused notice holds those behind it.
     await waitFor(() => notices().some((r) => r.status === 500), 'a refused attempt', 30_000);
@@ -221,7 +228,7 @@ describe('webhooks, before_send failing open', () => {
         seq: ack.seq,
         senderId: alice.id,
         contentType: 'text',
-        preview: expect.stringMatching(/^(before|during) the outage \d$/),
+        preview: texts.get(ack.messageId as string)!.slice(0, 100),
         recipients: [bob.id],
       });
     }
@@ -266,5 +273,32 @@ describe('webhooks, before_send failing closed', () => {
     expect([slowAck.type, failAck.type]).toEqual(['ack', 'ack']);
     expect(failAck.seq).toBeGreaterThan(slowAck.seq);
     expect(receiver.requests.filter((r) => !signatureHolds(r))).toEqual([]);
+  });
+
+  it('refuses, with a send moderation failed closed, the send behind it that moderation let through (G3), and keeps their order on resend', async () => {
+    down = true;
+    const [alice, bob] = [await ctx.newUser('alice'), await ctx.newUser('bob')];
+    const conversationId = await ctx.newConversation([alice, bob]);
+    const a = await ctx.connect(alice);
+    const [slowId, quickId] = [randomUUID(), randomUUID()];
+    const from = a.frames.length;
+    a.send(conversationId, 'slow receiver', slowId);
+    a.send(conversationId, 'a quick one', quickId);
+    const slow = await a.next((f) => isAnswerTo(f, slowId), 15_000, from);
+    const quick = await a.next((f) => isAnswerTo(f, quickId), 15_000, from);
+    expect([slow.type, slow.code, quick.type, quick.code]).toEqual([
+      'error',
+      'unavailable',
+      'error',
+      'unavailable',
+    ]);
+    // The quick one was allowed by the receiver while the slow one was still waiting.
+    expect(receiver.of('message.before_send').some((r) => r.body.clientMsgId === quickId)).toBe(true);
+
+    down = false;
+    const slowAck = await answerTo(a, conversationId, 'slow receiver', slowId);
+    const quickAck = await answerTo(a, conversationId, 'a quick one', quickId);
+    expect([slowAck.type, quickAck.type]).toEqual(['ack', 'ack']);
+    expect(quickAck.seq).toBeGreaterThan(slowAck.seq);
   });
 });
