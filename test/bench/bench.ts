@@ -10,16 +10,13 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
-import WebSocket, { WebSocketServer } from 'ws';
+import WebSocket from 'ws';
 import { LocalStack, ROOT } from '../../docker/local/stack';
 import { contextForStack, TestContext, TestUser } from '../support/context';
 import { TestClient } from '../support/test-client';
 import { Inspector } from './inspector';
-import { kafkajsBulk } from './kafka-ceilings';
+import { machineCeilings, type MachineCeilings } from './machine-ceilings';
 import { cpuTimes, pct, round, rssBytes } from './process-stats';
 
 const arg = (name: string, fallback: number) => {
@@ -264,102 +261,6 @@ async function idleConnectionMemory(
   };
 }
 
-async function kafkaCeiling(count: number) {
-  const kafka = new Kafka({
-    clientId: 'bench-ceiling',
-    brokers: ['127.0.0.1:9092'],
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  const topic = `bench-ceiling-${Date.now()}`;
-  await admin.createTopics({
-    topics: [{ topic, numPartitions: 6, replicationFactor: 1 }],
-    waitForLeaders: true,
-  });
-  const value = JSON.stringify({
-    conversationId: 'c',
-    senderId: 'u',
-    clientMsgId: randomUUID(),
-    contentType: 'text',
-    body: BODY,
-  });
-  const { produce, consume } = await kafkajsBulk(kafka, topic, count, value);
-  await admin.deleteTopics({ topics: [topic] });
-  await admin.disconnect();
-  return { produceRate: produce.rate, consumeRate: consume.rate };
-}
-
-async function postgresCeiling(databaseUrl: string, count: number) {
-  const pg = new Client({ connectionString: databaseUrl });
-  await pg.connect();
-  // A logged table like ours (a TEMP table writes no WAL, which flattered the ceiling).
-  await pg.query(`CREATE TABLE m (LIKE messages INCLUDING ALL)`);
-  const started = performance.now();
-  for (let i = 0; i < count; i += 500) {
-    const n = Math.min(500, count - i);
-    const seqs = Array.from({ length: n }, (_, j) => i + j + 1);
-    await pg.query(
-      `INSERT INTO m (conversation_id, seq, message_id, sender_id, client_msg_id, content_type, body, sent_at)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamptz[])`,
-      [
-        seqs.map((s) => `c${s % 29}`),
-        seqs,
-        seqs.map(() => randomUUID()),
-        seqs.map(() => 'u'),
-        seqs.map(() => randomUUID()),
-        seqs.map(() => 'text'),
-        seqs.map(() => JSON.stringify(BODY)),
-        seqs.map(() => new Date()),
-      ],
-    );
-  }
-  const rate = count / ((performance.now() - started) / 1000);
-  await pg.query(`DROP TABLE m`);
-  await pg.end();
-  return { insertRate: Math.round(rate) };
-}
-
-async function wsEchoCeiling(count: number) {
-  const server = createServer();
-  const wss = new WebSocketServer({ server });
-  wss.on('connection', (ws) => ws.on('message', (data) => ws.send(data)));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const ws = new WebSocket(`ws://127.0.0.1:${port}`);
-  await new Promise((r) => ws.once('open', r));
-  const frame = JSON.stringify({
-    type: 'send',
-    clientMsgId: randomUUID(),
-    conversationId: 'c',
-    contentType: 'text',
-    body: BODY,
-  });
-  let received = 0;
-  const started = performance.now();
-  await new Promise<void>((resolve) => {
-    const window = 200;
-    let sent = 0;
-    const pump = () => {
-      while (sent < count && sent - received < window) {
-        ws.send(frame);
-        sent++;
-      }
-    };
-    ws.on('message', () => {
-      received++;
-      if (received === count) resolve();
-      else pump();
-    });
-    pump();
-  });
-  const rate = count / ((performance.now() - started) / 1000);
-  ws.close();
-  wss.close();
-  server.close();
-  return { echoRate: Math.round(rate) };
-}
-
 function chartSvg(steps: StepResult[]): string {
   const w = 720;
   const h = 420;
@@ -435,7 +336,7 @@ async function main() {
   const ctx = contextForStack(stack, env);
   const steps: StepResult[] = [];
   let idle = { rssBytes: 0, heapBytes: 0 };
-  let ceilings: Record<string, number> = {};
+  let ceilings: Partial<MachineCeilings> = {};
   try {
     const lanes = await buildLanes(ctx);
     log(
@@ -465,11 +366,7 @@ async function main() {
     }
     if (CEILINGS) {
       log(`[bench] ceilings on this machine ...`);
-      ceilings = {
-        ...(await kafkaCeiling(50_000)),
-        ...(await postgresCeiling(env.DATABASE_URL, 50_000)),
-        ...(await wsEchoCeiling(50_000)),
-      };
+      ceilings = await machineCeilings(env.DATABASE_URL, BODY);
     }
   } finally {
     ctx.closeAll();
@@ -479,7 +376,7 @@ async function main() {
   const sustained = steps.filter((s) => s.ackP99 <= 100 && s.acked >= s.sent * 0.99);
   const maxSustained = sustained.length ? Math.max(...sustained.map((s) => s.achievedRate)) : 0;
   const best = steps.reduce((a, s) => (s.achievedRate > a.achievedRate ? s : a), steps[0]);
-  const ratio = (ours: number, ceiling: number) =>
+  const ratio = (ours: number, ceiling: number | undefined) =>
     ceiling ? `${((100 * ours) / ceiling).toFixed(1)}%` : 'n/a';
   log('\n rate  acked/s  ack p50   p95     p99   deliver p50   p95     p99   CPU s/1000');
   for (const s of steps) {

@@ -8,6 +8,9 @@
  * before_send on and allows everything; `down` answers every call 500, so the notices pile up
  * in their queue while the chat should go on as before.
  *
+ * `-- --ceilings` measures the machine's ceilings (raw Kafka, PostgreSQL inserts, ws echo) after
+ * the scenarios, in the same sitting, to stand beside them.
+ *
  * `-- --otel` turns OpenTelemetry on, every send traced, towards a collector in this process
  * that counts the spans and drops them.
  */
@@ -20,6 +23,7 @@ import { LocalStack, ROOT } from '../../docker/local/stack';
 import { contextForStack, TestContext } from '../support/context';
 import { TestClient } from '../support/test-client';
 import { WebhookReceiver } from '../support/webhook-receiver';
+import { machineCeilings, type MachineCeilings } from './machine-ceilings';
 import { cpuSeconds } from './process-stats';
 
 interface Scenario {
@@ -222,8 +226,13 @@ async function main() {
     },
   ];
   const results: Result[] = [];
+  let ceilings: MachineCeilings | undefined;
   try {
     for (const s of scenarios) results.push(await runScenario(ctx, stack, s));
+    if (process.argv.includes('--ceilings')) {
+      console.log('ceilings on this machine ...');
+      ceilings = await machineCeilings(env.DATABASE_URL, { text: 'm1234' });
+    }
   } finally {
     ctx.closeAll();
     await stack.stop();
@@ -241,6 +250,10 @@ async function main() {
       `${r.name.padEnd(12)} ${String(r.messages).padStart(9)} ${String(r.window).padStart(18)} ${String(r.perSecond).padStart(7)} ${(r.p50Ms + ' ms').padStart(14)} ${(r.p99Ms + ' ms').padStart(8)} ${(r.maxMs + ' ms').padStart(8)} ${String(r.cpuMsPerMessage).padStart(11)} ${String(r.benchCpuMsPerMessage).padStart(10)}`,
     );
   }
+  if (ceilings)
+    console.log(
+      `ceilings: Kafka produce ${ceilings.produceRate}/s, consume ${ceilings.consumeRate}/s, PostgreSQL insert ${ceilings.insertRate} rows/s, ws echo ${ceilings.echoRate}/s`,
+    );
   const out = join(ROOT, '.local', 'bench');
   mkdirSync(out, { recursive: true });
   writeFileSync(
@@ -254,6 +267,7 @@ async function main() {
         webhooks: mode,
         otel: process.argv.includes('--otel'),
         spans: spans.count,
+        ceilings,
         results: shown,
       },
       null,

@@ -6,6 +6,8 @@ export class ConnectionSends {
   chain: Promise<void> = Promise.resolve();
   /** Each send is published after the one before it (its moderation may overlap), so they reach Kafka in arrival order. */
   publishTurn: Promise<void> = Promise.resolve();
+  /** Sends whose turn is queued on publishTurn and not over yet. */
+  openTurns = 0;
   /** Which conversations' sends wait for the resend of a refused one (docs/protocol.md G3). */
   readonly fence = new RefusalFence();
 }

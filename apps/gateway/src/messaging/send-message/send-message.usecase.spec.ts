@@ -21,7 +21,8 @@ describe('SendMessageUseCase', () => {
   function setup(
     check: (clientMsgId: string) => Promise<void>,
     publish: (clientMsgId: string) => Promise<void> = async () => undefined,
-    moderate: (command: AcceptCommand) => Promise<AcceptCommand> = async (command) => command,
+    /** Given: moderation applies to every send and answers this; else none applies. */
+    moderate?: (command: AcceptCommand) => Promise<AcceptCommand>,
   ) {
     const published: string[] = [];
     const bodies: unknown[] = [];
@@ -37,7 +38,11 @@ describe('SendMessageUseCase', () => {
     } as unknown as AcceptMessageUseCase;
     const config = { INSTANCE_ID: 'gw-test' } as AppConfig;
     const limiter = { check: () => true } as unknown as MessageLimiter;
-    const moderation = { applies: () => true, moderate } as unknown as ModerateSendUseCase;
+    // Sends named plain-… are not moderated (as edits are not), the others are when `moderate` is given.
+    const moderation = {
+      applies: (c: AcceptCommand) => moderate !== undefined && !c.clientMsgId.startsWith('plain'),
+      moderate,
+    } as unknown as ModerateSendUseCase;
     const sends = new SendMessageUseCase(config, accept, limiter, moderation, Tracer.off);
     /** The refusals, as the edge would answer them: an `error` frame per refused send. */
     const frames: { type: 'error'; ref: string; code: string }[] = [];
@@ -190,5 +195,24 @@ describe('SendMessageUseCase', () => {
       ['y', 'unavailable'],
     ]);
     expect(published).toEqual(['z']);
+  });
+  it('publishes a send moderation does not apply to after an earlier send still being moderated', async () => {
+    const { send, published } = setup(
+      async () => undefined,
+      async () => undefined,
+      async (command) => {
+        await new Promise((r) => setTimeout(r, 100));
+        return command;
+      },
+    );
+    send('slow');
+    send('plain-edit');
+    await jest.advanceTimersByTimeAsync(50);
+    expect(published).toEqual([]);
+    await jest.advanceTimersByTimeAsync(60);
+    expect(published).toEqual(['slow', 'plain-edit']);
+    send('plain-next');
+    await jest.advanceTimersByTimeAsync(1);
+    expect(published).toEqual(['slow', 'plain-edit', 'plain-next']);
   });
 });

@@ -77,55 +77,58 @@ export class SendMessageUseCase {
     // Settles once the publish is decided; the next send waits only for this one's checks.
     let published: Promise<void> = Promise.resolve();
     let turn: Promise<void> = Promise.resolve();
-    // Every outcome is settled in the send's publish turn, so refusals too come in arrival order.
-    const inTurn = (decide: () => Promise<void> | void) => {
+    // Every outcome is settled in the send's turn, so refusals too come in arrival order. With
+    // no turn of an earlier send open, a decision that needs no waiting is taken at once: the
+    // common case (no moderation) then publishes as soon as its checks pass.
+    const inTurn = (decide: () => Promise<void> | void, waits: boolean) => {
+      if (!waits && sends.openTurns === 0) return void decide();
+      sends.openTurns++;
       turn = sends.publishTurn = sends.publishTurn
         .then(decide)
+        .catch((error) => this.logger.error(`send bookkeeping failed: ${String(error)}`))
+        .finally(() => sends.openTurns--);
+    };
+    const settle = (outcome: Moderated, mark: number) => {
+      if ('refusal' in outcome) return refuse(outcome.refusal);
+      // An earlier send may have been refused while this one was checked or moderated.
+      const after = sends.fence.refusedSince(command.conversationId, mark);
+      if (after) return refuse(fencedError(after));
+      // Queued to the producer now, in this send's turn.
+      published = this.accept
+        .publish(outcome.command)
+        .then(
+          () => {
+            sends.fence.accepted(command.clientMsgId);
+            span?.end();
+          },
+          (error) => {
+            this.logger.warn(`send ${command.clientMsgId} not accepted by Kafka: ${String(error)}`);
+            refuse(new ProtocolError('unavailable', 'the message could not be accepted; retry'));
+          },
+        )
         .catch((error) => this.logger.error(`send bookkeeping failed: ${String(error)}`));
     };
     const checked = sends.chain.then(async () => {
       const before = sends.fence.verdict(command.conversationId, command.clientMsgId, Date.now());
-      if (before) return inTurn(() => refuse(fencedError(before)));
+      if (before) return inTurn(() => refuse(fencedError(before)), false);
       const mark = sends.fence.mark(command.conversationId);
       try {
         await withTimeout(this.check(conn, accept), SEND_CHECK_TIMEOUT_MS, checkTimedOut);
       } catch (error) {
-        return inTurn(() => refuse(error));
+        return inTurn(() => refuse(error), false);
       }
+      if (!this.moderation.applies(accept)) return inTurn(() => settle({ command: accept }, mark), false);
       // Moderation (a webhook call) overlaps with the next sends' checks and moderation; the
       // publish waits for the sends before it: that keeps Kafka's order.
       const moderated = this.moderated(accept);
-      inTurn(async () => {
-        const outcome = await moderated;
-        if ('refusal' in outcome) return refuse(outcome.refusal);
-        // An earlier send may have been refused while this one was checked or moderated.
-        const after = sends.fence.refusedSince(command.conversationId, mark);
-        if (after) return refuse(fencedError(after));
-        // Queued to the producer now, in this send's turn.
-        published = this.accept
-          .publish(outcome.command)
-          .then(
-            () => {
-              sends.fence.accepted(command.clientMsgId);
-              span?.end();
-            },
-            (error) => {
-              this.logger.warn(`send ${command.clientMsgId} not accepted by Kafka: ${String(error)}`);
-              refuse(new ProtocolError('unavailable', 'the message could not be accepted; retry'));
-            },
-          )
-          .catch((error) => this.logger.error(`send bookkeeping failed: ${String(error)}`));
-      });
+      inTurn(async () => settle(await moderated, mark), true);
     });
     sends.chain = checked.catch((error) => this.logger.error(`send bookkeeping failed: ${String(error)}`));
     return sends.chain.then(() => turn).then(() => published);
   }
 
   /** The command moderation lets through (its body perhaps replaced), or the refusal; never rejects. */
-  private async moderated(
-    command: AcceptCommand,
-  ): Promise<{ command: AcceptCommand } | { refusal: unknown }> {
-    if (!this.moderation.applies(command)) return { command };
+  private async moderated(command: AcceptCommand): Promise<Moderated> {
     try {
       return {
         command: await withTimeout(this.moderation.moderate(command), SEND_CHECK_TIMEOUT_MS, checkTimedOut),
@@ -150,6 +153,8 @@ export class SendMessageUseCase {
     return asProtocolError(error);
   }
 }
+
+type Moderated = { command: AcceptCommand } | { refusal: unknown };
 
 const fencedError = (code: PassingCode) =>
   new ProtocolError(
