@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@im/realtime';
 import type { ConversationsRepository } from '@im/database';
 import { metrics } from '@im/metrics';
 import { createRedis, MembershipInvalidations, MembershipMemo, MembershipService } from '@im/realtime';
@@ -9,10 +9,10 @@ import { createRedis, MembershipInvalidations, MembershipMemo, MembershipService
  * "database": a change made through one is seen by the other at once, and a process whose
  * subscriber connection is cut stops answering from its memo.
  */
-describe('Membership memo across processes (real Redis)', () => {
+describe('Membership memo across processes (real RedisClient)', () => {
   const url = 'redis://127.0.0.1:6379';
   const prefix = `medium-memo-${randomUUID().slice(0, 8)}:`;
-  const clients: Redis[] = [];
+  const clients: RedisClient[] = [];
   const listeners: MembershipInvalidations[] = [];
   const database: Record<string, string[]> = {};
   const repository = {

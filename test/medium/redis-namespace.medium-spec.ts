@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@im/realtime';
 import type { ConversationsRepository } from '@im/database';
 import { createRedis, GatewayBus, GatewayEnvelope, MembershipMemo, MembershipService } from '@im/realtime';
 
@@ -10,10 +10,10 @@ import { createRedis, GatewayBus, GatewayEnvelope, MembershipMemo, MembershipSer
  * "no members" for a chaos conversation, whose senders then got `forbidden` for ten minutes.
  * Every key and channel now carries the deployment's prefix (REDIS_KEY_PREFIX).
  */
-describe('Redis namespaces (real Redis)', () => {
+describe('Redis namespaces (real RedisClient)', () => {
   const url = 'redis://127.0.0.1:6379';
   const run = randomUUID().slice(0, 8);
-  const clients: Redis[] = [];
+  const clients: RedisClient[] = [];
   const client = (keyPrefix: string) => {
     const c = createRedis(url, keyPrefix);
     clients.push(c);
@@ -24,7 +24,7 @@ describe('Redis namespaces (real Redis)', () => {
   });
 
   /** A deployment's membership, over a database that knows these members (Redis only: no memo is trusted). */
-  const membership = (redis: Redis, members: Record<string, string[]>) =>
+  const membership = (redis: RedisClient, members: Record<string, string[]>) =>
     new MembershipService(
       redis,
       { memberIds: async (id: string) => members[id] ?? [] } as unknown as ConversationsRepository,

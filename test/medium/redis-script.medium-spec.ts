@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { RedisClient } from '@im/realtime';
 import { createRedis, execAll, RedisScript, ScriptNotDefinedError } from '@im/realtime';
 
 /**
  * Scripts go to a real Redis by hash: the text once per connection, then EVALSHA, and again
  * after Redis forgot its scripts. Keys get the client's prefix as with plain commands.
  */
-describe('RedisScript (real Redis)', () => {
+describe('RedisScript (real RedisClient)', () => {
   const url = 'redis://127.0.0.1:6379';
   const prefix = `medium-script-${randomUUID().slice(0, 8)}:`;
-  const clients: Redis[] = [];
+  const clients: RedisClient[] = [];
   const client = (keyPrefix = prefix) => {
     const c = createRedis(url, keyPrefix);
     clients.push(c);
@@ -30,7 +31,8 @@ describe('RedisScript (real Redis)', () => {
 
   /** The commands Redis ran while `work` ran, as MONITOR shows them. */
   async function monitored(work: () => Promise<void>): Promise<string[]> {
-    const monitor = await client().monitor();
+    // A single server's client: MONITOR is not a cluster command.
+    const monitor = await (client() as Redis).monitor();
     const seen: string[] = [];
     monitor.on('monitor', (_time: string, args: string[]) => seen.push(args.join(' ')));
     await work();

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@im/realtime';
 import type { AppConfig } from '@im/config';
 import { createRedis } from '@im/realtime';
 import type { ClientConnection } from '../../apps/gateway/src/connections/client-connection';
 import { MessageLimiter } from '../../apps/gateway/src/limits/message-limiter.service';
 
 /**
- * The per-user limit across two gateways (two limiters over one real Redis): each decides in
+ * The per-user limit across two gateways (two limiters over one real RedisClient): each decides in
  * memory, and what one let through reaches the other through Redis within a flush.
  */
-describe('per-user message limit across gateways (real Redis)', () => {
-  const clients: Redis[] = [];
+describe('per-user message limit across gateways (real RedisClient)', () => {
+  const clients: RedisClient[] = [];
   const config = { RATE_LIMIT_CONNECTION_PER_SEC: 1000, RATE_LIMIT_USER_PER_SEC: 10 } as AppConfig;
   const gateway = () => {
     const redis = createRedis('redis://127.0.0.1:6379', `medium-rate-${randomUUID().slice(0, 8)}:`);

@@ -14,6 +14,7 @@ import {
   validateSync,
   ValidateIf,
 } from 'class-validator';
+import { CLUSTER_NODES_PATTERN, parseClusterNodes, RedisTarget, RedisTargetError } from './redis-target';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
@@ -173,6 +174,16 @@ export class AppConfig {
   DATABASE_POOL_SIZE = 10;
   @Matches(/^rediss?:\/\//)
   REDIS_URL = 'redis://127.0.0.1:6379';
+  /**
+   * Seed nodes of a Redis Cluster (`host:port` or `redis[s]://[user:password@]host:port`,
+   * comma-separated). When set, the services use the cluster and REDIS_URL is not read.
+   */
+  @IsOptional()
+  @Matches(CLUSTER_NODES_PATTERN, {
+    message:
+      'REDIS_CLUSTER_NODES must be host:port or redis[s]://[user:password@]host:port entries, comma-separated',
+  })
+  REDIS_CLUSTER_NODES?: string;
   /**
    * Prefix of every Redis key and pub/sub channel, so several deployments can share one Redis
    * without reading each other's state; by default `<KAFKA_TOPIC_PREFIX>:` (see redisKeyPrefix).
@@ -381,6 +392,12 @@ export class AppConfig {
 export const redisKeyPrefix = (config: AppConfig): string =>
   config.REDIS_KEY_PREFIX ?? `${config.KAFKA_TOPIC_PREFIX}:`;
 
+/** The Redis this deployment uses: the cluster when REDIS_CLUSTER_NODES is set, else REDIS_URL. */
+export const redisTarget = (config: AppConfig): RedisTarget =>
+  config.REDIS_CLUSTER_NODES !== undefined
+    ? parseClusterNodes(config.REDIS_CLUSTER_NODES)
+    : { kind: 'single', url: config.REDIS_URL };
+
 export class ConfigError extends Error {}
 
 /** Reads and validates configuration; throws a ConfigError listing every problem. */
@@ -398,6 +415,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       Object.values(e.constraints ?? {}).map((m) => `  ${e.property}: ${m.startsWith(e.property) ? m : m}`),
     );
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  try {
+    redisTarget(config);
+  } catch (error) {
+    if (error instanceof RedisTargetError)
+      throw new ConfigError(`Invalid configuration:\n  ${error.message}`);
+    throw error;
   }
   return config;
 }

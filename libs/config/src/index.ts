@@ -1,2 +1,3 @@
-export { AppConfig, ConfigError, loadConfig, redisKeyPrefix } from './app-config';
+export { AppConfig, ConfigError, loadConfig, redisKeyPrefix, redisTarget } from './app-config';
+export type { RedisTarget } from './redis-target';
 export { ConfigModule } from './config.module';

@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import type { ServerFrame } from '@im/protocol';
 import { execAll } from './redis-pipeline';
+import { batchOf } from './slot-groups';
 
 /** What other services ask a gateway instance to do for one of its connections. */
 export type GatewayEnvelope =
@@ -32,12 +33,12 @@ export type GatewayEnvelope =
     };
 
 /** ioredis prefixes keys, not channels: the bus adds the client's key prefix itself. */
-export const gatewayChannel = (redis: Redis, gatewayId: string) =>
+export const gatewayChannel = (redis: RedisClient, gatewayId: string) =>
   `${redis.options.keyPrefix ?? ''}gw:${gatewayId}`;
 
 /** Redis pub/sub from delivery and the admin API to a gateway instance. */
 export class GatewayBus {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async publish(gatewayId: string, envelope: GatewayEnvelope): Promise<void> {
     await this.redis.publish(gatewayChannel(this.redis, gatewayId), JSON.stringify(envelope));
@@ -56,7 +57,7 @@ export class GatewayBus {
       list.push(i.envelope);
       byGateway.set(i.gatewayId, list);
     }
-    const pipeline = this.redis.pipeline();
+    const pipeline = batchOf(this.redis);
     for (const [gatewayId, envelopes] of byGateway)
       pipeline.publish(
         gatewayChannel(this.redis, gatewayId),
@@ -67,7 +68,7 @@ export class GatewayBus {
 
   /** Listens on this gateway's channel with a dedicated connection; resubscribes after reconnects. */
   static async subscribe(
-    subscriber: Redis,
+    subscriber: RedisClient,
     gatewayId: string,
     onEnvelope: (e: GatewayEnvelope) => void,
   ): Promise<void> {

@@ -1,4 +1,8 @@
-export { RedisModule, REDIS, RedisHealth, createRedis } from './redis.module';
+export { RedisModule, REDIS, RedisHealth } from './redis.module';
+export { createRedis, isCluster, keyPrefixOf } from './redis-client';
+export type { RedisClient } from './redis-client';
+export { batchOf, getMany, groupBySlot } from './slot-groups';
+export { keySlot } from './key-slot';
 export { GatewayBus } from './gateway-bus';
 export type { GatewayEnvelope } from './gateway-bus';
 export { PresenceStore, PRESENCE_TTL_SECONDS } from './presence-store';

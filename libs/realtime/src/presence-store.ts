@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { execAll } from './redis-pipeline';
+import { batchOf } from './slot-groups';
 import { RedisScript } from './redis-script';
 
 /** Where a device is connected right now. */
@@ -33,7 +34,7 @@ return 0`,
 
 /** user → device → gateway instance, in Redis. */
 export class PresenceStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async register(userId: string, deviceId: string, presence: DevicePresence): Promise<DevicePresence | null> {
     const old = (await REGISTER.run(
@@ -53,7 +54,7 @@ export class PresenceStore {
   /** Re-asserts a gateway's live connections (after a Redis flush they come back within one period). */
   async refresh(entries: { userId: string; deviceId: string; presence: DevicePresence }[]): Promise<void> {
     if (entries.length === 0) return;
-    const pipeline = this.redis.pipeline();
+    const pipeline = batchOf(this.redis);
     for (const e of entries) {
       pipeline.hset(presenceKey(e.userId), e.deviceId, JSON.stringify(e.presence));
       pipeline.expire(presenceKey(e.userId), PRESENCE_TTL_SECONDS);
@@ -64,7 +65,7 @@ export class PresenceStore {
   async devicesOf(userIds: string[]): Promise<Map<string, Map<string, DevicePresence>>> {
     const result = new Map<string, Map<string, DevicePresence>>();
     if (userIds.length === 0) return result;
-    const pipeline = this.redis.pipeline();
+    const pipeline = batchOf(this.redis);
     for (const id of userIds) pipeline.hgetall(presenceKey(id));
     const replies = await execAll(pipeline);
     userIds.forEach((id, i) => {

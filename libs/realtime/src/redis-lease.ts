@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { RedisScript } from './redis-script';
 
 // Take the lease when free, or extend it when this owner already holds it.
@@ -25,7 +25,7 @@ return 0`,
  */
 export class RedisLease {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     private readonly owner: string,
   ) {}
@@ -48,7 +48,7 @@ export class RedisLease {
 /** Hands out this instance's leases over the shared client (provided by RedisModule). */
 export class RedisLeases {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly owner: string,
   ) {}
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './redis-client';
 
 type ScriptArg = string | number;
 type ScriptCall = (...args: ScriptArg[]) => Promise<unknown>;
@@ -21,18 +22,18 @@ export class RedisScript {
   }
 
   /** Registers the script on a client; pipelines made from it afterwards can queue it. */
-  define(redis: Redis): void {
+  define(redis: RedisClient): void {
     if (!(this.name in redis))
       redis.defineCommand(this.name, { lua: this.lua, numberOfKeys: this.numberOfKeys });
   }
 
   /** Runs the script: its keys first (after their count, if it varies), then its arguments. */
-  run(redis: Redis, ...keysAndArgs: ScriptArg[]): Promise<unknown> {
+  run(redis: RedisClient, ...keysAndArgs: ScriptArg[]): Promise<unknown> {
     this.define(redis);
     return (redis as unknown as Record<string, ScriptCall>)[this.name](...keysAndArgs);
   }
 
-  /** Queues the script on a pipeline of a client it was defined on. */
+  /** Queues the script on a pipeline (or `batchOf`) of a client it was defined on. */
   queue(pipeline: ChainableCommander, ...keysAndArgs: ScriptArg[]): void {
     const call = (pipeline as unknown as Record<string, ((...a: ScriptArg[]) => unknown) | undefined>)[
       this.name

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { Logger } from '@nestjs/common';
-import { createRedis } from './redis.module';
+import { createRedis } from './redis-client';
 
 /** A client whose Redis is unreachable says so once, not once per reconnect attempt. */
 describe('createRedis outage reporting', () => {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@im/realtime';
 import { AppConfig } from '@im/config';
 import { GatewayBus, type GatewayEnvelope, PresenceStore, RedisLeases } from '@im/realtime';
 import { CatchUpWorker } from '../../../apps/delivery/src/catch-up/catch-up.worker';
@@ -11,12 +11,12 @@ import { MediumContext, type MediumUser } from '../support/medium-context';
  * conversations) and Redis (presence, its lease, the gateway bus): what an online device's
  * stored cursor has not acknowledged is pushed, and nothing else, by one instance at a time.
  */
-describe('CatchUpWorker (real PostgreSQL and Redis)', () => {
+describe('CatchUpWorker (real PostgreSQL and RedisClient)', () => {
   let ctx: MediumContext;
   let config: AppConfig;
   let store: MessageStoreRepository;
   let presence: PresenceStore;
-  let subscriber: Redis;
+  let subscriber: RedisClient;
   let worker: CatchUpWorker;
   const gateway = 'gw-catch-up';
   const envelopes: GatewayEnvelope[] = [];
@@ -25,7 +25,7 @@ describe('CatchUpWorker (real PostgreSQL and Redis)', () => {
   let bob: MediumUser;
 
   /** A catch-up instance of its own name (its lease's owner) over `redis`. */
-  const newWorker = (owner: string, redis: Redis) =>
+  const newWorker = (owner: string, redis: RedisClient) =>
     new CatchUpWorker(
       new RedisLeases(redis, owner),
       ctx.cursors,

@@ -36,8 +36,34 @@ describe('BroadcastJobs (real Redis)', () => {
   it('adopts the jobs of the running set as it was named before, so an upgrade resumes them', async () => {
     const old = `broadcasts:running:${ctx.config.KAFKA_TOPIC_PREFIX}`;
     await execAll(ctx.redis.multi().sadd(old, 'j-old'));
-    await jobs.adoptOldRunningSet();
+    await jobs.adoptOldLayout();
     expect(await jobs.runningIds()).toContain('j-old');
     expect(await ctx.redis.exists(old)).toBe(0);
+  });
+
+  it('adopts a running job written without the {id} hash tag, with who is done and failed', async () => {
+    await execAll(
+      ctx.redis
+        .multi()
+        .hset('broadcast:j-untagged', {
+          state: 'running',
+          total: 3,
+          users: '["u1","u2","u3"]',
+          body: '{"t":1}',
+        })
+        .sadd('broadcast:j-untagged:done', 'u1')
+        .sadd('broadcast:j-untagged:failed', 'u2')
+        .sadd('broadcasts:running', 'j-untagged'),
+    );
+    await jobs.adoptOldLayout();
+    expect(await jobs.running('j-untagged')).toEqual({
+      userIds: ['u1', 'u2', 'u3'],
+      body: { t: 1 },
+      handled: new Set(['u1', 'u2']),
+    });
+    expect(await ctx.redis.exists('broadcast:j-untagged', 'broadcast:j-untagged:done')).toBe(0);
+    // Adopting again changes nothing.
+    await jobs.adoptOldLayout();
+    expect(await jobs.status('j-untagged')).toMatchObject({ state: 'running', total: 3, sent: 1, failed: 1 });
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@im/realtime';
 import { IdempotencyGuard } from '@im/idempotency';
 import type { GatewayEnvelope } from '@im/realtime';
 import type { InboundMessage } from '@im/messaging';
@@ -19,15 +19,15 @@ import { MediumContext, type MediumUser } from '../support/medium-context';
 
 /**
  * The sequencer's, storage's and delivery's use cases in one process, over the real
- * PostgreSQL and Redis, with Kafka replaced by a capturing producer between them and the
+ * PostgreSQL and RedisClient, with Kafka replaced by a capturing producer between them and the
  * gateway by a subscriber of its bus channel: what a send becomes on its way to the devices.
  */
-describe('send → sequence → store → fan-out → signals (in-process, real PostgreSQL and Redis)', () => {
+describe('send → sequence → store → fan-out → signals (in-process, real PostgreSQL and RedisClient)', () => {
   let ctx: MediumContext;
   const kafka = new CapturingProducer();
   const gateway = 'gw-medium';
   const envelopes: GatewayEnvelope[] = [];
-  let subscriber: Redis;
+  let subscriber: RedisClient;
   let sequence: SequenceBatchUseCase;
   let persist: PersistBatchUseCase;
   let fanOut: FanOutUseCase;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@im/realtime';
 import { IdempotencyGuard } from '@im/idempotency';
 import type { BatchProducer, InboundMessage, TopicEvents, TopicName } from '@im/messaging';
 import {
@@ -57,7 +57,7 @@ export class AdminPipeline {
 
   private constructor(
     private readonly ctx: MediumContext,
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
   ) {
     const membership = new MembershipService(
       ctx.redis,

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@im/realtime';
 import type { DataSource } from 'typeorm';
 import { AppConfig } from '@im/config';
 import {
@@ -37,13 +37,13 @@ export class MediumContext {
   readonly cursors: CursorsRepository;
   readonly receipts: ReceiptsRepository;
   readonly conversationList: ConversationListRepository;
-  private readonly extraRedis: Redis[] = [];
+  private readonly extraRedis: RedisClient[] = [];
   private seqs = new Map<string, number>();
 
   private constructor(
     readonly config: AppConfig,
     readonly db: DataSource,
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly databaseName: string,
   ) {
     this.users = new UsersRepository(db);
@@ -72,7 +72,7 @@ export class MediumContext {
   }
 
   /** Another client on this context's prefix (a second "process", or a subscriber). */
-  newRedis(): Redis {
+  newRedis(): RedisClient {
     const redis = createRedis(REDIS_URL, this.config.REDIS_KEY_PREFIX!);
     this.extraRedis.push(redis);
     return redis;

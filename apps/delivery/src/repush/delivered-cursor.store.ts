@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { execAll, REDIS, RedisScript } from '@im/realtime';
+import { batchOf, execAll, REDIS, RedisScript, type RedisClient } from '@im/realtime';
 import { PendingPush } from './repush-schedule';
 import type { CursorMove } from '@im/database';
 
@@ -22,21 +21,21 @@ return 1`,
  */
 @Injectable()
 export class DeliveredCursorStore {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {
     RAISE.define(redis);
   }
 
   /** Raises devices' delivered cursors (never lowers them), in one pipeline: re-push reads them. */
   async raiseDeliveredCursors(moves: readonly CursorMove[]): Promise<void> {
     if (moves.length === 0) return;
-    const pipeline = this.redis.pipeline();
+    const pipeline = batchOf(this.redis);
     for (const m of moves) RAISE.queue(pipeline, cursorKey(m.userId, m.deviceId), m.conversationId, m.seq);
     await execAll(pipeline);
   }
 
   async deliveredCursors(pushes: PendingPush[]): Promise<number[]> {
     if (pushes.length === 0) return [];
-    const pipeline = this.redis.pipeline();
+    const pipeline = batchOf(this.redis);
     for (const p of pushes) pipeline.hget(cursorKey(p.userId, p.deviceId), p.conversationId);
     const replies = await execAll(pipeline);
     return replies.map((v) => Number(v ?? 0));

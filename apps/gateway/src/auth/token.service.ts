@@ -7,11 +7,10 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import { AppConfig } from '@im/config';
 import { ENTITY_ID_PATTERN } from '@im/protocol';
-import { REDIS } from '@im/realtime';
+import { getMany, REDIS, type RedisClient } from '@im/realtime';
 
 const denyKey = (jti: string) => `jwt:deny:${jti}`;
 const revokedBeforeKey = (userId: string) => `jwt:revoked-before:${userId}`;
@@ -45,7 +44,7 @@ export class TokenService {
 
   constructor(
     private readonly config: AppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {
     this.verifyKey =
       config.JWT_ALGORITHM === 'HS256'
@@ -103,10 +102,11 @@ export class TokenService {
    * revoked after it was issued (a token that does not say when it was issued counts as before).
    */
   async isRevoked(identity: UserIdentity): Promise<boolean> {
-    const [denied, revokedBefore] = await this.redis.mget(
+    // Two slots on a Redis Cluster (a token's key, a user's key): getMany splits the MGET there.
+    const [denied, revokedBefore] = await getMany(this.redis, [
       denyKey(identity.jti ?? '-'),
       revokedBeforeKey(identity.userId),
-    );
+    ]);
     if (denied !== null) return true;
     if (revokedBefore === null) return false;
     const revokedAtMs = Number(revokedBefore);

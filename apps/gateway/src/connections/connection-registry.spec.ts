@@ -255,7 +255,7 @@ describe('ConnectionRegistry', () => {
     const subscriber = fakeSubscriber();
     const { registry } = setup();
     await registry.onModuleInit();
-    expect(jest.mocked(createRedis)).toHaveBeenCalledWith('redis://fake:6379', 'test:');
+    expect(jest.mocked(createRedis)).toHaveBeenCalledWith({ kind: 'single', url: 'redis://fake:6379' }, 'test:');
     expect(subscriber.channels).toEqual(['test:gw:gw-1']);
 
     const a = fakeConnection('u1', 'd1');

@@ -5,10 +5,9 @@ import {
   OnApplicationShutdown,
   OnModuleInit,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { AppConfig, redisKeyPrefix } from '@im/config';
+import { AppConfig, redisKeyPrefix, redisTarget } from '@im/config';
 import { CloseCode } from '@im/protocol';
-import { createRedis, GatewayBus, GatewayEnvelope, PresenceStore } from '@im/realtime';
+import { createRedis, GatewayBus, GatewayEnvelope, PresenceStore, type RedisClient } from '@im/realtime';
 import { Tracer } from '@im/tracing';
 import { AckWaiters } from './ack-waiters';
 import { ClientConnection } from './client-connection';
@@ -27,7 +26,7 @@ const PRESENCE_REFRESH_MS = 5_000;
 @Injectable()
 export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('connections');
-  private subscriber?: Redis;
+  private subscriber?: RedisClient;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -44,7 +43,7 @@ export class ConnectionRegistry implements OnModuleInit, BeforeApplicationShutdo
   }
 
   async onModuleInit() {
-    this.subscriber = createRedis(this.config.REDIS_URL, redisKeyPrefix(this.config));
+    this.subscriber = createRedis(redisTarget(this.config), redisKeyPrefix(this.config));
     await GatewayBus.subscribe(this.subscriber, this.gatewayId, (e) => this.deliver(e));
     this.timers.push(setInterval(() => this.closeSilent(), Math.min(1000, this.config.HEARTBEAT_MS)));
     this.timers.push(setInterval(() => void this.refreshPresence(), PRESENCE_REFRESH_MS));

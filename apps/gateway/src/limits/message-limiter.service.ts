@@ -5,10 +5,9 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { AppConfig } from '@im/config';
 import { metrics } from '@im/metrics';
-import { execAll, REDIS } from '@im/realtime';
+import { batchOf, execAll, REDIS, type RedisClient } from '@im/realtime';
 import { ClientConnection } from '../connections/client-connection';
 import { AbuseMeter, TokenBucket, userRateKey } from './rate-limit';
 import { UserRateLedger } from './user-rate-ledger';
@@ -39,7 +38,7 @@ export class MessageLimiter implements OnApplicationBootstrap, BeforeApplication
 
   constructor(
     private readonly config: AppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {
     this.users = new UserRateLedger(config.RATE_LIMIT_USER_PER_SEC);
   }
@@ -79,7 +78,7 @@ export class MessageLimiter implements OnApplicationBootstrap, BeforeApplication
   async flush(now = Date.now()): Promise<void> {
     const { window, counts } = this.users.drain(now);
     if (counts.length === 0) return;
-    const pipeline = this.redis.pipeline();
+    const pipeline = batchOf(this.redis);
     for (const c of counts) {
       const key = userRateKey(c.userId, window * 1000);
       pipeline.incrby(key, c.count).expire(key, 2);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from '../redis-client';
 import { MembershipMemo } from './membership-memo';
 import { membershipChannel } from './membership-channel';
 
@@ -15,7 +15,7 @@ export class MembershipInvalidations implements OnApplicationBootstrap, OnApplic
   private readonly logger = new Logger('membership');
 
   constructor(
-    @Inject(MEMBERSHIP_SUBSCRIBER) private readonly subscriber: Redis,
+    @Inject(MEMBERSHIP_SUBSCRIBER) private readonly subscriber: RedisClient,
     private readonly memo: MembershipMemo,
   ) {}
 
@@ -28,6 +28,13 @@ export class MembershipInvalidations implements OnApplicationBootstrap, OnApplic
     // ioredis resubscribes after a reconnect on its own; trust comes back only once Redis has
     // confirmed the subscription, so nothing published before that is believed missed.
     this.subscriber.on('ready', () => this.listen(channel));
+    // A cluster client stays open when the node its subscription lives on fails; it moves the
+    // subscription to another node, and whatever was published meanwhile is missed.
+    if (isCluster(this.subscriber))
+      this.subscriber.on('-node', () => {
+        this.memo.distrust();
+        this.listen(channel);
+      });
     this.listen(channel);
   }
 

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { AppConfig, redisKeyPrefix } from '@im/config';
-import { createRedis } from '../redis.module';
+import { AppConfig, redisKeyPrefix, redisTarget } from '@im/config';
+import { createRedis } from '../redis-client';
 import { MembershipInvalidations, MEMBERSHIP_SUBSCRIBER } from './membership-invalidations';
 import { MembershipMemo } from './membership-memo';
 import { MembershipService } from './membership.service';
@@ -16,7 +16,7 @@ import { MembershipService } from './membership.service';
     {
       provide: MEMBERSHIP_SUBSCRIBER,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => createRedis(config.REDIS_URL, redisKeyPrefix(config)),
+      useFactory: (config: AppConfig) => createRedis(redisTarget(config), redisKeyPrefix(config)),
     },
     MembershipInvalidations,
     MembershipService,

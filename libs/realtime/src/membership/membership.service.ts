@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client';
 import { ConversationsRepository } from '@im/database';
 import { metrics } from '@im/metrics';
 import { REDIS } from '../redis.module';
 import { execAll } from '../redis-pipeline';
+import { batchOf } from '../slot-groups';
 import { MembershipMemo } from './membership-memo';
 import { membershipChannel } from './membership-channel';
 
@@ -27,7 +28,7 @@ const lookups = metrics.counter(
 @Injectable()
 export class MembershipService {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly conversations: ConversationsRepository,
     private readonly memo: MembershipMemo,
   ) {}
@@ -55,8 +56,7 @@ export class MembershipService {
     if (!this.memo.isTrusted) {
       lookups.inc({ answeredBy: 'redis' });
       const [isMember, loaded] = (await execAll(
-        this.redis
-          .pipeline()
+        batchOf(this.redis)
           .sismember(membersKey(conversationId), userId)
           .sismember(membersKey(conversationId), LOADED),
       )) as number[];
@@ -77,8 +77,7 @@ export class MembershipService {
 
   private async dropEverywhere(conversationId: string): Promise<void> {
     await execAll(
-      this.redis
-        .pipeline()
+      batchOf(this.redis)
         .del(membersKey(conversationId))
         .publish(membershipChannel(this.redis), conversationId),
     );

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { AppConfig } from '@im/config';
-import { execAll, REDIS } from '@im/realtime';
+import { execAll, REDIS, type RedisClient } from '@im/realtime';
 
 export interface BroadcastStatus {
   id: string;
@@ -19,20 +18,21 @@ export interface BroadcastJob {
 }
 
 // Keys carry the client's prefix, which is this deployment's: two deployments sharing a Redis
-// never see, let alone resume, each other's jobs.
-const key = (id: string) => `broadcast:${id}`;
-const doneKey = (id: string) => `broadcast:${id}:done`;
-const failedKey = (id: string) => `broadcast:${id}:failed`;
+// never see, let alone resume, each other's jobs. A job's keys share the {id} hash tag (one
+// Redis Cluster slot, so one MULTI); the running set is in another slot, written on its own.
+const key = (id: string) => `broadcast:{${id}}`;
+const doneKey = (id: string) => `broadcast:{${id}}:done`;
+const failedKey = (id: string) => `broadcast:{${id}}:failed`;
 const RUNNING = 'broadcasts:running';
 /** Held by the gateway that runs the job. */
-export const broadcastLeaseKey = (id: string) => `broadcast:${id}:lease`;
+export const broadcastLeaseKey = (id: string) => `broadcast:{${id}}:lease`;
 const KEEP_SECONDS = 7 * 24 * 3600;
 
 /** Broadcast jobs in Redis: the job, who is done, who failed for good, and which jobs run. */
 @Injectable()
 export class BroadcastJobs {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly config: AppConfig,
   ) {}
 
@@ -46,9 +46,11 @@ export class BroadcastJobs {
           users: JSON.stringify(userIds),
           body: JSON.stringify(body),
         })
-        .expire(key(id), KEEP_SECONDS)
-        .sadd(RUNNING, id),
+        .expire(key(id), KEEP_SECONDS),
     );
+    // Listed after the job exists: a crash in between leaves a job nobody resumes, whose
+    // creation the caller saw fail; never a listed id without its job.
+    await this.redis.sadd(RUNNING, id);
   }
 
   async status(id: string): Promise<BroadcastStatus | null> {
@@ -93,25 +95,41 @@ export class BroadcastJobs {
       this.redis
         .multi()
         .hset(key(id), 'state', 'done')
-        .srem(RUNNING, id)
         .expire(doneKey(id), KEEP_SECONDS)
         .expire(failedKey(id), KEEP_SECONDS),
     );
+    // A crash before this leaves a done job listed; resuming skips it (running() is null).
+    await this.redis.srem(RUNNING, id);
   }
 
   /**
-   * Until 2026-12-05 the running set was named with the topic prefix on top of the client's
-   * key prefix; jobs still listed there are moved, so an upgrade resumes them.
+   * Moves what older versions wrote, so an upgrade resumes their jobs: until 2026-12-05 the
+   * running set was named with the topic prefix on top of the client's key prefix, and until
+   * 2026-12-06 a job's keys had no {id} hash tag.
    */
-  async adoptOldRunningSet(): Promise<void> {
+  async adoptOldLayout(): Promise<void> {
     const old = `broadcasts:running:${this.config.KAFKA_TOPIC_PREFIX}`;
     const ids = await this.redis.smembers(old);
-    if (ids.length > 0)
-      await execAll(
-        this.redis
-          .multi()
-          .sadd(RUNNING, ...ids)
-          .del(old),
-      );
+    // Two slots on a Redis Cluster: added first, so a crash in between loses no job.
+    if (ids.length > 0) {
+      await this.redis.sadd(RUNNING, ...ids);
+      await this.redis.del(old);
+    }
+    for (const id of await this.runningIds()) await this.adoptUntagged(id);
+  }
+
+  private async adoptUntagged(id: string): Promise<void> {
+    const untagged = `broadcast:${id}`;
+    const job = await this.redis.hgetall(untagged);
+    if (!job.state || (await this.redis.exists(key(id))) === 1) return;
+    const [done, failed] = await Promise.all([
+      this.redis.smembers(`${untagged}:done`),
+      this.redis.smembers(`${untagged}:failed`),
+    ]);
+    const copy = this.redis.multi().hset(key(id), job).expire(key(id), KEEP_SECONDS);
+    if (done.length > 0) copy.sadd(doneKey(id), ...done);
+    if (failed.length > 0) copy.sadd(failedKey(id), ...failed);
+    await execAll(copy);
+    await this.redis.del(untagged, `${untagged}:done`, `${untagged}:failed`);
   }
 }

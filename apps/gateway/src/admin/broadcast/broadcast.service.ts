@@ -26,7 +26,7 @@ export class BroadcastService implements OnApplicationBootstrap, BeforeApplicati
 
   onApplicationBootstrap() {
     void this.jobs
-      .adoptOldRunningSet()
+      .adoptOldLayout()
       .catch((e) => this.logger.warn(`old broadcasts not adopted: ${String(e)}`));
     this.timer = setInterval(() => void this.resumeOrphans().catch(() => undefined), RESUME_EVERY_MS);
   }

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { IDEMPOTENCY_TTL_SECONDS, idempotencyKey } from '@im/idempotency';
-import { REDIS } from '@im/realtime';
+import { REDIS, type RedisClient } from '@im/realtime';
 import type { ModerationVerdict } from '@im/webhooks';
 
 export interface SendKey {
@@ -10,7 +9,8 @@ export interface SendKey {
   clientMsgId: string;
 }
 
-const verdictKey = (k: SendKey) => `modv:${k.conversationId}|${k.senderId}|${k.clientMsgId}`;
+// Tagged by conversation like the idempotency key it is read with: one slot on a Redis Cluster.
+const verdictKey = (k: SendKey) => `modv:{${k.conversationId}}|${k.senderId}|${k.clientMsgId}`;
 
 /**
  * The verdict each send got, kept as long as the sequencer remembers its clientMsgId, so that a
@@ -18,7 +18,7 @@ const verdictKey = (k: SendKey) => `modv:${k.conversationId}|${k.senderId}|${k.c
  */
 @Injectable()
 export class ModerationVerdicts {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   /** The earlier verdict; an `allow` too when the pipeline already sequenced the message. */
   async recall(k: SendKey): Promise<ModerationVerdict | undefined> {
