@@ -9,6 +9,7 @@ import {
   GatewayBus,
   GatewayEnvelope,
   getMany,
+  isRedisOutage,
   keySlot,
   MembershipMemo,
   MembershipService,
@@ -64,6 +65,14 @@ describe('Redis stores on a Redis Cluster (real cluster)', () => {
     );
     clients.push(plain);
     expect(await plain.get(`${prefix}k`)).toBe('v');
+  });
+
+  it('fails a command it could not deliver as an outage (unavailable to clients), typed', async () => {
+    const closed = client();
+    await closed.get('warm');
+    closed.disconnect();
+    const error = await closed.get('k').catch((e: unknown) => e);
+    expect(isRedisOutage(error)).toBe(true);
   });
 
   it('reads keys of many slots in their order (getMany), and a plain MGET across slots is refused', async () => {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
+import Redis, { Cluster, ClusterOptions, Command, RedisOptions } from 'ioredis';
+import { AbortError, RedisError } from 'redis-errors';
 import type { RedisTarget } from '@im/config';
 
 /** One Redis server or a Redis Cluster: the stores take either (see batchOf, groupBySlot). */
@@ -30,7 +31,7 @@ export function createRedis(target: RedisTarget | string, keyPrefix: string): Re
   const redis =
     t.kind === 'single'
       ? new Redis(t.url, { ...nodeOptions, keyPrefix, reconnectOnError: () => true })
-      : new Cluster(t.nodes, clusterOptions(t, keyPrefix));
+      : new OutageTypedCluster(t.nodes, clusterOptions(t, keyPrefix));
   reportOutages(redis);
   return redis;
 }
@@ -43,6 +44,9 @@ function clusterOptions(t: Extract<RedisTarget, { kind: 'cluster' }>, keyPrefix:
     // seconds: retried for about as long as the single-server client waits for a restart.
     retryDelayOnClusterDown: 300,
     retryDelayOnFailover: 200,
+    // While a failover's new slot owners spread by gossip, nodes can point at each other for a
+    // moment; redirections retried at once used all of them up in milliseconds (seen in e2e).
+    retryDelayOnMoved: 100,
     retryDelayOnTryAgain: 200,
     maxRedirections: 16,
     clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
@@ -79,4 +83,30 @@ export function reportOutages(redis: RedisClient): void {
   };
   redis.on('ready', back);
   if (isCluster(redis)) redis.on('+node', back);
+}
+
+/**
+ * A command a cluster client gave up on without Redis refusing it: redirections used up while a
+ * failover settled, or its node's connection closed. Typed, so that callers answer
+ * `unavailable` (retry later) as they do when a single server is down.
+ */
+export class RedisClusterUnreachableError extends AbortError {
+  constructor(readonly reason: Error) {
+    super(`Redis Cluster out of reach: ${reason.message}`);
+  }
+}
+
+const TYPED = new WeakSet<Command>();
+
+/** ioredis rejects such commands with a plain Error; this client rejects them typed. */
+class OutageTypedCluster extends Cluster {
+  override sendCommand(command: Command, stream?: unknown, node?: unknown): unknown {
+    if (!TYPED.has(command)) {
+      TYPED.add(command);
+      const reject = command.reject;
+      command.reject = (error: Error) =>
+        reject.call(command, error instanceof RedisError ? error : new RedisClusterUnreachableError(error));
+    }
+    return super.sendCommand(command, stream as never, node);
+  }
 }

@@ -1,5 +1,6 @@
 import MaxRetriesPerRequestError from 'ioredis/built/errors/MaxRetriesPerRequestError';
 import { AbortError, InterruptError, ReplyError } from 'redis-errors';
+import { RedisClusterUnreachableError } from './redis-client';
 import { isRedisOutage } from './redis-outage';
 
 /** Whether a failed Redis call may pass later: decided by error class and, for replies, by the reply's code. */
@@ -28,6 +29,10 @@ describe('isRedisOutage', () => {
     ['a command aborted with its connection', new AbortError('Command aborted due to connection close')],
     ['a command interrupted', new InterruptError('interrupted')],
     ['a command given up after its retries', new MaxRetriesPerRequestError(3)],
+    [
+      'a cluster command whose redirections ran out in a failover',
+      new RedisClusterUnreachableError(new Error('Too many Cluster redirections')),
+    ],
   ])('takes %s (no reply from Redis) for an outage', (_, error) => {
     expect(isRedisOutage(error)).toBe(true);
   });
