@@ -21,6 +21,7 @@ import { dropRun, freePortBase } from '../support/own-stack';
 import type { KafkaClientName } from '@im/messaging';
 import { describeStack } from '../support/stack-info';
 import { check, DeliveryWatch, type CheckReport, type MessageRef } from './checker';
+import { flushCluster, killMaster, manualFailover, startRedisCluster } from '../support/redis-cluster';
 import * as deps from './dependencies';
 import { firstAfterEnd, gapsByKind, longestGap, longestWait, type FaultGaps } from './gaps';
 import {
@@ -159,6 +160,12 @@ export interface ChaosOptions {
   /** Echo the services' output. */
   echo?: boolean;
   log?: (line: string) => void;
+  /**
+   * Run on the local Redis Cluster (docker/local/redis-cluster.sh) instead of the machine's
+   * Redis: a Redis restart is then a master's failover (kill -9 of the master, or CLUSTER
+   * FAILOVER on its replica, alternately), a flush is FLUSHALL on every master.
+   */
+  redisCluster?: boolean;
 }
 
 export interface FaultRecord extends FaultGaps {
@@ -189,6 +196,8 @@ export interface RedisRestartLoad {
 export interface ChaosResult {
   seed: number;
   profile: string;
+  /** The machine's one Redis, or the local Redis Cluster. */
+  redis: 'single' | 'cluster';
   command: string;
   passed: boolean;
   failures: string[];
@@ -287,7 +296,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     (options.faultsPerKind !== undefined ? ` --faults ${options.faultsPerKind}` : '') +
     (options.windowMs !== undefined ? ` --window-ms ${options.windowMs}` : '') +
     (options.maxPending !== undefined ? ` --max-pending ${options.maxPending}` : '') +
-    (options.client !== undefined ? ` --client ${options.client}` : '');
+    (options.client !== undefined ? ` --client ${options.client}` : '') +
+    (options.redisCluster ? ' --redis-cluster' : '');
   const random = prng(seed ^ 0x5eed);
   const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/im_chaos_${runId}`;
@@ -332,6 +342,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     REPUSH_MAX_MS: '8000',
     LOG_LEVEL: 'log',
     ...(options.client ? { KAFKA_CLIENT: options.client } : {}),
+    ...(options.redisCluster ? { REDIS_CLUSTER_NODES: await startRedisCluster() } : {}),
   };
   const stack = new LocalStack({
     env,
@@ -490,6 +501,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
             budget,
             sent: () => sent,
             pairs: profile.redisRestartPairs,
+            redisCluster: options.redisCluster === true,
+            log: (line) => log(`[chaos ${elapsed()}] fault #${e.id}: ${line}`),
           });
         } catch (error) {
           record.error = String(error);
@@ -592,6 +605,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const result: ChaosResult = {
       seed,
       profile: profile.name,
+      redis: options.redisCluster ? 'cluster' : 'single',
       command,
       passed,
       failures,
@@ -621,6 +635,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     for (const d of devices) d.close();
     await stack.stop().catch((e) => log(`[chaos] stopping the stack: ${String(e)}`));
     await deps.restoreAll(log);
+    if (options.redisCluster)
+      await startRedisCluster().catch((e) =>
+        log(`[chaos] WARNING: the Redis Cluster is not healthy: ${String(e)}`),
+      );
     if (passed) await dropRun(topicPrefix, databaseUrl, log);
     else log(`[chaos] kept database ${databaseUrl} and topics ${topicPrefix}.* for inspection`);
   }
@@ -658,6 +676,9 @@ interface LoadHandle {
   sent: () => number;
   /** Devices that send a pair into each Redis outage. */
   pairs: number;
+  /** Redis faults are the cluster's (see ChaosOptions.redisCluster). */
+  redisCluster: boolean;
+  log: (line: string) => void;
 }
 
 const unacked = (devices: SimulatedDevice[]) => devices.reduce((n, d) => n + d.outboxSize, 0);
@@ -692,7 +713,8 @@ async function executeFault(
       await deps.kafkaStart();
       return;
     case 'redis-flush':
-      await deps.redisFlushAll();
+      if (load.redisCluster) await flushCluster();
+      else await deps.redisFlushAll();
       return;
     case 'redis-restart': {
       // Whatever the load is doing, some connections send A then B to one conversation into
@@ -706,12 +728,35 @@ async function executeFault(
       );
       const sentBefore = load.sent();
       const unackedAtStop = unacked(devices);
-      await deps.redisStop();
-      const pairs = Promise.all(chosen.map((d, i) => d.sendPair(targets[i], 26, load.budget)));
-      await sleep(e.downMs);
-      const sentWhileDown = load.sent() - sentBefore;
-      const unackedAtStart = unacked(devices);
-      await deps.redisStart();
+      let sentWhileDown: number;
+      let unackedAtStart: number;
+      let pairs: Promise<number[]>;
+      if (load.redisCluster) {
+        // A master's slots are out of reach until its replica takes over (the node timeout).
+        const sendPairs = () => Promise.all(chosen.map((d, i) => d.sendPair(targets[i], 26, load.budget)));
+        if (e.id % 2 === 1) {
+          const killing = killMaster(random(), e.downMs);
+          pairs = sendPairs();
+          const { killed, promoted } = await killing;
+          load.log(`kill -9 of master ${killed}, replica ${promoted} took over, ${killed} back as a replica`);
+          record.description = `Redis master ${killed} kill -9, replica ${promoted} took over`;
+        } else {
+          const failing = manualFailover(random());
+          pairs = sendPairs();
+          const { from, to } = await failing;
+          load.log(`CLUSTER FAILOVER of master ${from} to its replica ${to}`);
+          record.description = `Redis CLUSTER FAILOVER ${from} → ${to}`;
+        }
+        sentWhileDown = load.sent() - sentBefore;
+        unackedAtStart = unacked(devices);
+      } else {
+        await deps.redisStop();
+        pairs = Promise.all(chosen.map((d, i) => d.sendPair(targets[i], 26, load.budget)));
+        await sleep(e.downMs);
+        sentWhileDown = load.sent() - sentBefore;
+        unackedAtStart = unacked(devices);
+        await deps.redisStart();
+      }
       record.redis = {
         unackedAtStop,
         sentWhileDown,
@@ -814,7 +859,7 @@ export function summary(r: ChaosResult): string[] {
   const c = r.check;
   const lines = [
     '',
-    `══ chaos ${r.profile} · seed ${r.seed} · ${r.passed ? 'PASSED' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(0)} s ══`,
+    `══ chaos ${r.profile}${r.redis === 'cluster' ? ' on a Redis Cluster' : ''} · seed ${r.seed} · ${r.passed ? 'PASSED' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(0)} s ══`,
     `  world        ${r.users} users, ${r.devices} devices, ${r.conversations} conversations`,
     `  messages     ${c.sent} sent (${r.minMessages} needed), ${c.acked} acked, ${c.stored} stored; unacked but stored ${c.unackedStored}, unacked not stored ${c.unackedNotStored}`,
     `  faults       ${Object.entries(r.faultsByKind)
@@ -907,6 +952,9 @@ function parseArgs(argv: string[]): ChaosOptions {
       }
       case '--echo':
         options.echo = true;
+        break;
+      case '--redis-cluster':
+        options.redisCluster = true;
         break;
       default:
         throw new Error(`unknown argument ${argv[i]}`);
