@@ -489,6 +489,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
     // --- faults ---------------------------------------------------------------------------
     const locks = new Locks(profile.maxConcurrentInfraFaults);
+    let clusterFailovers = 0;
     const runFault = async (e: FaultEvent, record: FaultRecord) => {
       await sleep(Math.max(0, loadStarted + e.at - Date.now()));
       await locks.with(faultResource(e), isInfrastructureFault(e), async () => {
@@ -502,6 +503,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
             sent: () => sent,
             pairs: profile.redisRestartPairs,
             redisCluster: options.redisCluster === true,
+            nextFailover: () => (clusterFailovers++ % 2 === 0 ? 'kill' : 'manual'),
             log: (line) => log(`[chaos ${elapsed()}] fault #${e.id}: ${line}`),
           });
         } catch (error) {
@@ -678,6 +680,8 @@ interface LoadHandle {
   pairs: number;
   /** Redis faults are the cluster's (see ChaosOptions.redisCluster). */
   redisCluster: boolean;
+  /** How the next cluster failover is made: alternately a master's kill -9 and CLUSTER FAILOVER. */
+  nextFailover: () => 'kill' | 'manual';
   log: (line: string) => void;
 }
 
@@ -734,7 +738,8 @@ async function executeFault(
       if (load.redisCluster) {
         // A master's slots are out of reach until its replica takes over (the node timeout).
         const sendPairs = () => Promise.all(chosen.map((d, i) => d.sendPair(targets[i], 26, load.budget)));
-        if (e.id % 2 === 1) {
+        // The first one (the short profile's only one) kills a master, the harsher of the two.
+        if (load.nextFailover() === 'kill') {
           const killing = killMaster(random(), e.downMs);
           pairs = sendPairs();
           const { killed, promoted } = await killing;

@@ -49,7 +49,7 @@ export async function clusterNodes(): Promise<ClusterNode[]> {
       return text
         .trim()
         .split('\n')
-        .map((line) => {
+        .map((line): ClusterNode => {
           const [id, address, flags, master, , , , , ...slots] = line.split(' ');
           return {
             id,
@@ -58,7 +58,7 @@ export async function clusterNodes(): Promise<ClusterNode[]> {
             ...(master !== '-' && { masterId: master }),
             slots,
             failed: flags.includes('fail') || flags.includes('disconnected'),
-          } as ClusterNode;
+          };
         });
     } catch {
       // that node is down: ask the next
