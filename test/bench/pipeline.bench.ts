@@ -13,6 +13,10 @@
  *
  * `-- --otel` turns OpenTelemetry on, every send traced, towards a collector in this process
  * that counts the spans and drops them.
+ *
+ * `-- --redis-cluster` runs the services on the local Redis Cluster (docker/local/redis-cluster.sh,
+ * three masters with a replica each) instead of the machine's Redis. The CPU figures are the
+ * services' own; Redis' CPU is not in them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -23,6 +27,7 @@ import { LocalStack, ROOT } from '../../docker/local/stack';
 import { contextForStack, TestContext } from '../support/context';
 import { TestClient } from '../support/test-client';
 import { WebhookReceiver } from '../support/webhook-receiver';
+import { startRedisCluster } from '../support/redis-cluster';
 import { machineCeilings, type MachineCeilings } from './machine-ceilings';
 import { cpuSeconds } from './process-stats';
 
@@ -182,6 +187,8 @@ async function otelEnv(spans: { count: number }): Promise<Record<string, string>
   return { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
+const REDIS_CLUSTER = process.argv.includes('--redis-cluster');
+
 async function main() {
   const run = `${Date.now().toString(36)}`;
   const mode = webhookMode();
@@ -199,6 +206,7 @@ async function main() {
     RATE_LIMIT_USER_PER_SEC: '100000',
     ...(await webhookEnv(mode, receiver)),
     ...(await otelEnv(spans)),
+    ...(REDIS_CLUSTER ? { REDIS_CLUSTER_NODES: await startRedisCluster() } : {}),
   };
   const stack = new LocalStack({
     env,
@@ -240,7 +248,7 @@ async function main() {
   }
   const shown = results.filter((r) => r.name !== 'warm-up');
   console.log(
-    `\nwebhooks: ${mode}; webhook calls received: ${receiver.requests.length}; spans received: ${spans.count}`,
+    `\nredis: ${REDIS_CLUSTER ? 'cluster' : 'single'}; webhooks: ${mode}; webhook calls received: ${receiver.requests.length}; spans received: ${spans.count}`,
   );
   console.log(
     'scenario      messages  in flight/sender   msg/s   send→ack p50   p99      max   CPU ms/msg  bench CPU',
@@ -259,13 +267,14 @@ async function main() {
   writeFileSync(
     join(
       out,
-      `pipeline${mode === 'off' ? '' : `-webhooks-${mode}`}${process.argv.includes('--otel') ? '-otel' : ''}.json`,
+      `pipeline${mode === 'off' ? '' : `-webhooks-${mode}`}${process.argv.includes('--otel') ? '-otel' : ''}${REDIS_CLUSTER ? '-cluster' : ''}.json`,
     ),
     JSON.stringify(
       {
         at: new Date().toISOString(),
         webhooks: mode,
         otel: process.argv.includes('--otel'),
+        redis: REDIS_CLUSTER ? 'cluster' : 'single',
         spans: spans.count,
         ceilings,
         results: shown,
