@@ -4,6 +4,7 @@
 #   docker/local/redis-cluster.sh stop    stop the nodes and forget the cluster
 #   docker/local/redis-cluster.sh status  exit 0 when every slot is served (cluster_state:ok)
 #   docker/local/redis-cluster.sh nodes   print REDIS_CLUSTER_NODES for this cluster
+#   docker/local/redis-cluster.sh start-node PORT DIR   start one node again (after a test killed it)
 # State lives in .local/redis-cluster (git-ignored): one folder per node with its nodes.conf,
 # log and pid. No persistence (like the machine's Redis in tests): a node started again after
 # a kill comes back empty and rejoins as a replica of whoever took over its slots.
@@ -24,7 +25,7 @@ node_up() { [ "$(redis-cli -h "$HOST" -p "$1" ping 2>/dev/null)" = "PONG" ]; }
 cluster_ok() { redis-cli -h "$HOST" -p "$1" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; }
 
 start_node() {
-  local port=$1 dir="$STATE/$1"
+  local port=$1 dir=${2:-$STATE/$1}
   mkdir -p "$dir"
   node_up "$port" && return 0
   redis-server --port "$port" --bind "$HOST" --daemonize yes --dir "$dir" \
@@ -71,5 +72,6 @@ case "${1:-}" in
   stop) stop ;;
   status) all_ok ;;
   nodes) nodes ;;
-  *) echo "usage: $0 start|stop|status|nodes" >&2; exit 2 ;;
+  start-node) start_node "$2" "$3" ;;
+  *) echo "usage: $0 start|stop|status|nodes|start-node PORT DIR" >&2; exit 2 ;;
 esac

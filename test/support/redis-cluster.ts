@@ -3,7 +3,6 @@
  * the tests start it, fail it over and break it.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from '../../docker/local/stack';
@@ -11,7 +10,6 @@ import { ROOT } from '../../docker/local/stack';
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const SCRIPT = join(ROOT, 'docker', 'local', 'redis-cluster.sh');
-const STATE = join(ROOT, '.local', 'redis-cluster');
 
 export interface ClusterNode {
   id: string;
@@ -128,7 +126,10 @@ export async function killMaster(
 ): Promise<{ killed: number; promoted: number }> {
   const master = await aMaster(pick);
   const replica = (await clusterNodes()).find((n) => n.masterId === master.id);
-  const pid = Number(readFileSync(join(STATE, String(master.port), 'redis.pid'), 'utf8').trim());
+  // Asked of the node itself, not read from this checkout's files: the cluster may have been
+  // started from another checkout (the script reuses whatever answers on its ports).
+  const pid = Number(/process_id:(\d+)/.exec(await cli(master.port, 'info', 'server'))?.[1]);
+  const dir = (await cli(master.port, 'config', 'get', 'dir')).trim().split('\n')[1];
   const killedAt = Date.now();
   process.kill(pid, 'SIGKILL');
   await until(
@@ -138,7 +139,7 @@ export async function killMaster(
     30_000,
   );
   await sleep(Math.max(0, killedAt + downMs - Date.now()));
-  await startRedisCluster();
+  await run('bash', [SCRIPT, 'start-node', String(master.port), dir], { timeout: 30_000 });
   await until('cluster healthy after the kill', clusterHealthy, 60_000);
   return { killed: master.port, promoted: replica!.port };
 }
