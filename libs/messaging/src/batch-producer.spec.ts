@@ -2,6 +2,7 @@ import type { AppConfig } from '@im/config';
 import { BatchProducer, requestSize, splitAfterFailure } from './batch-producer';
 import type { DeviceSignal } from './events';
 import type { OutgoingRecord, RecordSender } from './kafka-client';
+import { isKafkaOutage, ProducerStalledError } from './kafka-outage';
 
 const record = (bytes: number) => ({ key: 'k', value: 'x'.repeat(bytes - 1) });
 
@@ -83,5 +84,57 @@ describe('BatchProducer linger', () => {
     await p.connect();
     await publishSpread(p, 3, 5);
     expect(requests.map((r) => r.map((x) => x.key))).toEqual([['k0', 'k1', 'k2']]);
+  });
+});
+
+describe('BatchProducer with a request that never gets an answer', () => {
+  const signal = { type: 'deliver_ack' } as unknown as DeviceSignal;
+  const config = { KAFKA_TOPIC_PREFIX: 't', KAFKA_LINGER_MS: 0 } as AppConfig;
+  const stuckSender = () => {
+    const stuck = { disconnected: false, sent: 0 };
+    const sender: RecordSender = {
+      connect: async () => undefined,
+      send: () => {
+        stuck.sent++;
+        return new Promise<void>(() => undefined);
+      },
+      disconnect: async () => void (stuck.disconnected = true),
+    };
+    return { stuck, sender };
+  };
+
+  it('fails the request and the records queued behind it of its streams, then sends on a new client', async () => {
+    const { stuck, sender } = stuckSender();
+    const sent: OutgoingRecord[][] = [];
+    const fresh: RecordSender = {
+      connect: async () => undefined,
+      send: async (records) => void sent.push([...records]),
+      disconnect: async () => undefined,
+    };
+    const producer = new BatchProducer(sender, config, { stallMs: 50, replaceSender: () => fresh });
+    await producer.connect();
+    const first = producer.publish('signals', 'c1', signal);
+    await new Promise((r) => setImmediate(r));
+    // Queued while the first request hangs: same stream (fails with it), another stream (kept).
+    const sameStream = producer.publish('signals', 'c1', signal);
+    const otherStream = producer.publish('signals', 'c2', signal);
+    await expect(first).rejects.toBeInstanceOf(ProducerStalledError);
+    await expect(sameStream).rejects.toBeInstanceOf(ProducerStalledError);
+    await expect(otherStream).resolves.toBeUndefined();
+    expect(isKafkaOutage(new ProducerStalledError(50))).toBe(true);
+    expect(stuck).toEqual({ disconnected: true, sent: 1 });
+    expect(sent.map((r) => r.map((x) => x.key))).toEqual([['c2']]);
+    // The stream is open again once its callers have heard (the next turn), on the new client.
+    await new Promise((r) => setImmediate(r));
+    await expect(producer.publish('signals', 'c1', signal)).resolves.toBeUndefined();
+    expect(sent.map((r) => r.map((x) => x.key))).toEqual([['c2'], ['c1']]);
+  });
+
+  it('without a way to make a new client, keeps failing stalled requests instead of waiting forever', async () => {
+    const { sender } = stuckSender();
+    const producer = new BatchProducer(sender, config, { stallMs: 30 });
+    await producer.connect();
+    await expect(producer.publish('signals', 'c1', signal)).rejects.toBeInstanceOf(ProducerStalledError);
+    await expect(producer.publish('signals', 'c1', signal)).rejects.toBeInstanceOf(ProducerStalledError);
   });
 });

@@ -1,8 +1,9 @@
+import { Logger } from '@nestjs/common';
 import { AppConfig } from '@im/config';
 import { traceparentOf } from '@im/tracing';
 import { TopicEvents, TopicName } from './events';
 import { RecordSender, topicFor } from './kafka-client';
-import { ProducerNotConnectedError } from './kafka-outage';
+import { ProducerNotConnectedError, ProducerStalledError } from './kafka-outage';
 
 /**
  * How many queued records go into the next request: at most `maxCount`, and no more than
@@ -51,6 +52,24 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** How long one produce request may stay unanswered before its records fail. */
+export const PRODUCE_STALL_MS = 60_000;
+
+export interface BatchProducerOptions {
+  /** Records per request. */
+  maxBatch?: number;
+  /**
+   * Bytes of keys and values per request. The broker refuses a partition's record batch over
+   * `message.max.bytes` (1 MiB by default) with a non-retriable error, which stopped a storage
+   * consumer for good after a backlog built up during a Kafka restart (found by the chaos suite).
+   */
+  maxRequestBytes?: number;
+  /** See sendWithin. */
+  stallMs?: number;
+  /** Makes a new client when a request stalled. */
+  replaceSender?: () => RecordSender;
+}
+
 /**
  * The one producer of a process: idempotent, acks=all. Records queued in one tick go out
  * in one request, and one request at a time, so the broker sees records in the order they
@@ -67,17 +86,20 @@ export class BatchProducer {
   private readonly failedStreams = new Set<string>();
   private failure?: Error;
 
+  private readonly maxBatch: number;
+  private readonly maxRequestBytes: number;
+  private readonly stallMs: number;
+  private readonly logger = new Logger('producer');
+
   constructor(
-    private readonly sender: RecordSender,
+    private sender: RecordSender,
     private readonly config: AppConfig,
-    private readonly maxBatch = 2000,
-    /**
-     * Bytes of keys and values per request. The broker refuses a partition's record batch over
-     * `message.max.bytes` (1 MiB by default) with a non-retriable error, which stopped a storage
-     * consumer for good after a backlog built up during a Kafka restart (found by the chaos suite).
-     */
-    private readonly maxRequestBytes = 512 * 1024,
-  ) {}
+    private readonly options: BatchProducerOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 2000;
+    this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
+    this.stallMs = options.stallMs ?? PRODUCE_STALL_MS;
+  }
 
   async connect(): Promise<void> {
     await this.sender.connect();
@@ -118,7 +140,7 @@ export class BatchProducer {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, requestSize(this.queue, this.maxBatch, this.maxRequestBytes));
       try {
-        await this.sender.send(batch);
+        await this.sendWithin(batch);
         for (const p of batch) p.resolve();
       } catch (error) {
         const { fallen, kept } = splitAfterFailure(batch, this.queue);
@@ -128,6 +150,41 @@ export class BatchProducer {
       }
     }
     this.flushing = false;
+  }
+
+  /**
+   * Sends one request, or gives up on it once it has been pending for `stallMs`: the client's
+   * own retries (about a minute) are over by then, and a request that still has no answer
+   * would hold every later record of the process behind it (a chaos run saw a gateway's
+   * publishes wait for over 100 s after a broker kill -9). The records fail as after any
+   * error, so their callers answer `unavailable` and resend; the request may still land
+   * later, which the sequencer's dedupe and the consumers' idempotence absorb. The stuck
+   * client is replaced, when the producer was given a way to make another.
+   */
+  private async sendWithin(batch: Pending[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const sending = this.sender.send(batch);
+    const stalled = new Promise<'stalled'>((resolve) => {
+      timer = setTimeout(() => resolve('stalled'), this.stallMs);
+    });
+    try {
+      if ((await Promise.race([sending, stalled])) !== 'stalled') return;
+    } finally {
+      clearTimeout(timer);
+    }
+    sending.catch(() => undefined);
+    this.logger.warn(`a produce request got no answer in ${this.stallMs} ms; failing its records`);
+    await this.replaceSender();
+    throw new ProducerStalledError(this.stallMs);
+  }
+
+  private async replaceSender(): Promise<void> {
+    if (!this.options.replaceSender) return;
+    const stuck = this.sender;
+    this.sender = this.options.replaceSender();
+    void stuck.disconnect().catch(() => undefined);
+    // A new client that cannot connect yet fails the next request as any outage does.
+    await this.sender.connect().catch(() => undefined);
   }
 
   /** Refuses the failed streams until the callers, told in this tick, have reacted. */

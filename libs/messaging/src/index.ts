@@ -12,4 +12,4 @@ export { createKafkaClient } from './create-kafka-client';
 export { tracedHandle, withTracing } from './traced-kafka-client';
 export { BatchProducer } from './batch-producer';
 export { KafkaModule, KAFKA, KafkaHealth, SERVICE_NAME, withTimeout } from './kafka.module';
-export { isKafkaOutage, ProducerNotConnectedError } from './kafka-outage';
+export { isKafkaOutage, ProducerNotConnectedError, ProducerStalledError } from './kafka-outage';

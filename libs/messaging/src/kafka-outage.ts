@@ -8,6 +8,13 @@ export class ProducerNotConnectedError extends Error {
   }
 }
 
+/** A produce request that got no answer at all in time (BatchProducer.sendWithin). */
+export class ProducerStalledError extends Error {
+  constructor(readonly afterMs: number) {
+    super(`the Kafka producer got no answer in ${afterMs} ms`);
+  }
+}
+
 /**
  * @platformatic/kafka: a network failure or timeout, or a protocol error the broker marks
  * retriable, anywhere in the error's tree (exhausted retries arrive as MultipleErrors).
@@ -27,7 +34,7 @@ function platformaticRetriable(error: GenericError | MultipleErrors): boolean {
  * record too large, a topic we may not write) is a bug or a misconfiguration.
  */
 export function isKafkaOutage(error: unknown): boolean {
-  if (error instanceof ProducerNotConnectedError) return true;
+  if (error instanceof ProducerNotConnectedError || error instanceof ProducerStalledError) return true;
   if (error instanceof KafkaJSProtocolError) return error.retriable;
   if (error instanceof KafkaJSError) return true;
   if (error instanceof Error && GenericError.isGenericError(error)) return platformaticRetriable(error);

@@ -75,7 +75,7 @@ export class KafkaModule {
         {
           provide: BatchProducer,
           useFactory: (kafka: KafkaClient, config: AppConfig) =>
-            new BatchProducer(kafka.recordSender(), config),
+            new BatchProducer(kafka.recordSender(), config, { replaceSender: () => kafka.recordSender() }),
           inject: [KAFKA, AppConfig],
         },
         KafkaHealth,
