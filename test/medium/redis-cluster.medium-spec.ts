@@ -17,6 +17,7 @@ import {
   RedisLeases,
   type RedisClient,
 } from '@im/realtime';
+import { DeliveredCursorStore } from '../../apps/delivery/src/repush/delivered-cursor.store';
 import { BroadcastJobs } from '../../apps/gateway/src/admin/broadcast/broadcast-jobs.store';
 import { startRedisCluster } from '../support/redis-cluster';
 
@@ -142,6 +143,21 @@ describe('Redis stores on a Redis Cluster (real cluster)', () => {
       expect(result.winners.get(first[0].key)).toEqual(first[0].assignment);
       expect(result.winners.get(first[1].key)).toEqual(first[1].assignment);
     });
+  });
+
+  it('raises delivered cursors of many devices with a script per command, never lowering one', async () => {
+    const cursors = new DeliveredCursorStore(redis);
+    const devices = Array.from({ length: 12 }, (_, i) => ({
+      userId: `cu-${i}`,
+      deviceId: 'd1',
+      conversationId: 'c1',
+    }));
+    await cursors.raiseDeliveredCursors(devices.map((d, i) => ({ ...d, seq: 10 + i })));
+    await cursors.raiseDeliveredCursors(devices.map((d) => ({ ...d, seq: 5 })));
+    const read = await cursors.deliveredCursors(
+      devices.map((d) => ({ ...d, connId: 'x', fromSeq: 1, seq: 1, attempt: 0 })),
+    );
+    expect(read).toEqual(devices.map((_, i) => 10 + i));
   });
 
   it('keeps presence, leases and broadcast jobs', async () => {

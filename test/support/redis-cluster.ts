@@ -6,9 +6,9 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from '../../docker/local/stack';
+import { sleep, waitFor } from './helpers';
 
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const SCRIPT = join(ROOT, 'docker', 'local', 'redis-cluster.sh');
 
 export interface ClusterNode {
@@ -81,13 +81,8 @@ export async function clusterHealthy(): Promise<boolean> {
   }
 }
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`${what} not reached after ${timeoutMs} ms`);
-    await sleep(200);
-  }
-}
+const until = (what: string, probe: () => Promise<boolean>, timeoutMs: number) =>
+  waitFor(probe, what, timeoutMs, 200);
 
 /** A master serving slots, chosen by `pick` (0..1) among them. */
 async function aMaster(pick: number): Promise<ClusterNode> {
