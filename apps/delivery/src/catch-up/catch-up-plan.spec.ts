@@ -6,6 +6,7 @@ import {
   OnlineDevice,
   planCatchUp,
   readRange,
+  recordCoverage,
   takeFromPage,
 } from './catch-up-plan';
 
@@ -133,5 +134,48 @@ describe('takeFromPage', () => {
     const { pushes, rest } = takeFromPage([far, near], rows(1, 100), true, 0);
     expect(pushes.map((p) => p.task)).toEqual([far]);
     expect(rest).toEqual([near]);
+  });
+});
+
+describe('catch-up of a device whose cursor does not move', () => {
+  // Regression (chaos short on a Redis Cluster, seed 1440415231): after a FLUSHALL the last
+  // messages of a busy conversation found a device that never sends deliver_ack "offline", so
+  // only the catch-up could bring them, and it pushed the same first page of 100 every round.
+  const rows = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => ({ message: { seq: from + i }, storedAt: 1 }));
+
+  it('goes on page by page to the end, then starts over at its cursor after the backoff', () => {
+    const memberships = [{ conversationId: 'c', userId: 'u', lastSeq: 250 }];
+    const d = device('u');
+    let state = new Map<string, CatchUpState>();
+    const pushed: [number, number][] = [];
+    const round = (now: number) => {
+      const p = plan(memberships, [d], {}, state, now);
+      state = p.state;
+      for (const task of p.tasks) {
+        const page = rows(task.afterSeq + 1, Math.min(task.afterSeq + 100, 250));
+        const [push] = takeFromPage([task], page, page.length === 100, 60_000).pushes;
+        recordCoverage(state, task, push.coveredTo, now);
+        pushed.push([push.rows[0].message.seq, push.rows[push.rows.length - 1].message.seq]);
+      }
+    };
+    for (const now of [10_000, 10_500, 11_000, 11_500, 12_000]) round(now);
+    // Three rounds cover 1..250; the pass is over, so the next waits for the backoff (1 s).
+    expect(pushed).toEqual([
+      [1, 100],
+      [101, 200],
+      [201, 250],
+      [1, 100],
+    ]);
+    expect(state.get('u-conn|c')).toMatchObject({ cursor: 0, attempt: 1 });
+  });
+
+  it('starts over from the cursor once the device acknowledged something', () => {
+    const memberships = [{ conversationId: 'c', userId: 'u', lastSeq: 250 }];
+    const d = device('u');
+    const first = plan(memberships, [d], {}, new Map(), 10_000);
+    recordCoverage(first.state, first.tasks[0], 100, 10_000);
+    const moved = plan(memberships, [d], { [cursorKey('u', 'd1', 'c')]: 40 }, first.state, 10_100);
+    expect(moved.tasks.map((t) => t.afterSeq)).toEqual([40]);
   });
 });

@@ -21,6 +21,11 @@ export interface CatchUpState {
   cursor: number;
   attempt: number;
   dueAt: number;
+  /**
+   * Where the last push stopped when one page did not reach the conversation's end: the next
+   * round goes on after it (at once, same attempt) instead of pushing the same first page again.
+   */
+  resumeAfter?: number;
 }
 
 export interface CatchUpTask {
@@ -70,8 +75,10 @@ export function planCatchUp(input: CatchUpInput): { tasks: CatchUpTask[]; state:
         if (previous) next.set(key, previous);
         continue;
       }
-      const attempt = same ? same.attempt + 1 : 0;
-      tasks.push({ device, conversationId: m.conversationId, afterSeq: cursor, upTo: m.lastSeq });
+      // A pass cut by the page goes on where it stopped; a finished one starts over at the cursor.
+      const resume = same?.resumeAfter;
+      const attempt = same ? (resume !== undefined ? same.attempt : same.attempt + 1) : 0;
+      tasks.push({ device, conversationId: m.conversationId, afterSeq: resume ?? cursor, upTo: m.lastSeq });
       next.set(key, {
         cursor,
         attempt,
@@ -80,6 +87,25 @@ export function planCatchUp(input: CatchUpInput): { tasks: CatchUpTask[]; state:
     }
   }
   return { tasks, state: next };
+}
+
+/**
+ * Records how far a task's push reached (`coveredTo`, the last seq its page could hold). A
+ * device whose cursor does not move (it does not send deliver_ack, or not yet) would otherwise
+ * get the same first page on every round and never what follows: found by the chaos suite on a
+ * device that never acknowledges, missing a conversation's last messages after a Redis flush.
+ */
+export function recordCoverage(
+  state: Map<string, CatchUpState>,
+  task: CatchUpTask,
+  coveredTo: number,
+  now: number,
+): void {
+  const key = `${task.device.connId}|${task.conversationId}`;
+  const entry = state.get(key);
+  if (!entry) return;
+  if (coveredTo < task.upTo) state.set(key, { ...entry, resumeAfter: coveredTo, dueAt: now });
+  else state.set(key, { ...entry, resumeAfter: undefined });
 }
 
 /** The one read that serves every task of a conversation: from the lowest cursor and earliest connection. */
@@ -103,9 +129,9 @@ export function takeFromPage<R extends { message: { seq: number }; storedAt: num
   page: R[],
   pageFull: boolean,
   syncMarginMs: number,
-): { pushes: { task: CatchUpTask; rows: R[] }[]; rest: CatchUpTask[] } {
+): { pushes: { task: CatchUpTask; rows: R[]; coveredTo: number }[]; rest: CatchUpTask[] } {
   const lastSeq = page.length > 0 ? page[page.length - 1].message.seq : Number.POSITIVE_INFINITY;
-  const pushes: { task: CatchUpTask; rows: R[] }[] = [];
+  const pushes: { task: CatchUpTask; rows: R[]; coveredTo: number }[] = [];
   const rest: CatchUpTask[] = [];
   for (const task of tasks) {
     if (pageFull && task.afterSeq >= lastSeq) {
@@ -116,7 +142,8 @@ export function takeFromPage<R extends { message: { seq: number }; storedAt: num
     const rows = page.filter(
       (r) => r.message.seq > task.afterSeq && r.message.seq <= task.upTo && r.storedAt >= from,
     );
-    pushes.push({ task, rows });
+    // A full page ends at its last seq: the task's range beyond it was not read this time.
+    pushes.push({ task, rows, coveredTo: pageFull ? Math.min(lastSeq, task.upTo) : task.upTo });
   }
   return { pushes, rest };
 }

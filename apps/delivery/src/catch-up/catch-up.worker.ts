@@ -13,6 +13,7 @@ import {
   OnlineDevice,
   planCatchUp,
   readRange,
+  recordCoverage,
   takeFromPage,
 } from './catch-up-plan';
 
@@ -125,7 +126,8 @@ export class CatchUpWorker implements OnApplicationBootstrap, BeforeApplicationS
           PAGE,
         );
         const { pushes, rest } = takeFromPage(tasks, page, page.length === PAGE, SYNC_MARGIN_MS);
-        for (const { task, rows } of pushes) {
+        for (const { task, rows, coveredTo } of pushes) {
+          recordCoverage(this.state, task, coveredTo, now);
           const found = presence.get(task.device.userId)?.get(task.device.deviceId);
           if (!found) continue;
           const target = { userId: task.device.userId, deviceId: task.device.deviceId, presence: found };
