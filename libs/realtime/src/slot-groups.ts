@@ -23,6 +23,7 @@ export function groupBySlot<T>(redis: RedisClient, items: readonly T[], keyOf: (
 /** MGET of keys from any slots: one MGET per slot on a cluster (in parallel), one on a single server. */
 export async function getMany(redis: RedisClient, keys: readonly string[]): Promise<(string | null)[]> {
   if (keys.length === 0) return [];
+  if (!isCluster(redis)) return redis.mget(...keys);
   const groups = groupBySlot(
     redis,
     keys.map((key, index) => ({ key, index })),

@@ -104,6 +104,18 @@ describe('CatchUpWorker (real PostgreSQL and RedisClient)', () => {
     });
   });
 
+  it('brings a device that never acknowledges every message of a conversation longer than one page', async () => {
+    const conversationId = await ctx.newConversation([alice, bob]);
+    await stored(conversationId, alice, 230);
+    await online(bob, 'watch');
+
+    // Its cursor never moves: the rounds go on page by page (100 each) instead of repeating the first.
+    let now = later();
+    for (let round = 0; round < 3; round++) await worker.tick((now += 600));
+    await settle();
+    expect([...new Set(pushedTo(bob, 'watch'))]).toEqual(range(1, 230));
+  });
+
   it('pushes nothing still on its normal way, nor what a device had in its sync when it connected', async () => {
     const conversationId = await ctx.newConversation([alice, bob]);
     await stored(conversationId, alice, 4);

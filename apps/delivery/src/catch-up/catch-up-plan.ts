@@ -49,6 +49,9 @@ export interface CatchUpInput {
   limit: number;
 }
 
+/** Backoff state is per connection and conversation: a new connection starts over. */
+const stateKey = (connId: string, conversationId: string) => `${connId}|${conversationId}`;
+
 export const cursorKey = (userId: string, deviceId: string, conversationId: string) =>
   `${userId}|${deviceId}|${conversationId}`;
 
@@ -64,7 +67,7 @@ export function planCatchUp(input: CatchUpInput): { tasks: CatchUpTask[]; state:
     for (const device of input.devicesOf.get(m.userId) ?? []) {
       const cursor = input.cursors.get(cursorKey(m.userId, device.deviceId, m.conversationId)) ?? 0;
       if (cursor >= m.lastSeq) continue;
-      const key = `${device.connId}|${m.conversationId}`;
+      const key = stateKey(device.connId, m.conversationId);
       const previous = input.state.get(key);
       const same = previous && previous.cursor === cursor ? previous : undefined;
       if (same && same.dueAt > input.now) {
@@ -101,7 +104,7 @@ export function recordCoverage(
   coveredTo: number,
   now: number,
 ): void {
-  const key = `${task.device.connId}|${task.conversationId}`;
+  const key = stateKey(task.device.connId, task.conversationId);
   const entry = state.get(key);
   if (!entry) return;
   if (coveredTo < task.upTo) state.set(key, { ...entry, resumeAfter: coveredTo, dueAt: now });
