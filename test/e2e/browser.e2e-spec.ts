@@ -101,6 +101,24 @@ async function drawnAs(page: Page, expected: Drawn[]): Promise<Drawn[]> {
   return drawn;
 }
 
+/** How many entries the page's IndexedDB outbox holds (what survives a reload). */
+const storedOutbox = (page: Page, databaseName: string) =>
+  page.evaluate(
+    (name) =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open(name);
+        open.onerror = () => reject(new Error(String(open.error)));
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('outbox')) return resolve((db.close(), 0));
+          const count = db.transaction('outbox', 'readonly').objectStore('outbox').count();
+          count.onsuccess = () => resolve((db.close(), count.result));
+          count.onerror = () => reject(new Error(String(count.error)));
+        };
+      }),
+    databaseName,
+  );
+
 const bubble = (page: Page, seq: number) => page.locator(`#timeline .message[data-seq="${seq}"]`);
 
 async function signIn(
@@ -164,7 +182,13 @@ describeWithBrowser('the browser demo on the client SDK (headless Chromium)', ()
     await sendText(a, 'sent while offline 2');
     await a.waitForSelector('#pending .pending >> nth=1');
 
-    // A reload keeps them (IndexedDB) and keeps her offline.
+    // A reload keeps them (IndexedDB) and keeps her offline. The list shows a send as soon as
+    // it is queued, before its IndexedDB write commits: a reload in between would lose it
+    // (its promise had not settled), so wait for both to be on disk first.
+    await waitFor(
+      async () => (await storedOutbox(a, `im-demo-outbox-${alice.id}-alice-web`)) === 2,
+      'both offline sends stored in IndexedDB',
+    );
     await a.reload();
     await a.waitForSelector('#pending .pending >> nth=1');
     expect(await a.locator('#pending .pending').count()).toBe(2);
