@@ -8,7 +8,7 @@ import {
 } from '@platformatic/kafka';
 import type { PartitionOffset } from '../commit-watermarks';
 import type { FetchFlow, Record } from './partition-work';
-import { partitionsBehind } from './partitions-behind';
+import type { GroupPositions } from './stall-judge';
 
 /** The library's consumer of string keys and values. */
 export type StringConsumer = Consumer<string, string, string, string>;
@@ -81,20 +81,24 @@ export class LibraryMembership {
     });
   }
 
-  /**
-   * Asks the broker for the partitions' ends: the given ones with records left to fetch, from
-   * `fetchedUpTo` or else the stream's next fetch position; undefined when the broker did not answer.
-   */
-  async partitionsLeftToFetch(
-    partitions: number[],
-    fetchedUpTo: (partition: number) => bigint | undefined,
-  ): Promise<number[] | undefined> {
-    const ends = await this.consumer.listOffsets({ topics: [this.topic] }).catch(() => undefined);
-    const end = ends?.get(this.topic);
-    const fetchFrom = this.stream?.offsetsToFetch;
-    return (
-      end && partitionsBehind(partitions, end, (p) => fetchedUpTo(p) ?? fetchFrom?.get(`${this.topic}:${p}`))
-    );
+  /** The topic's partition ends and the group's committed offsets; undefined when the broker did not answer. */
+  async positions(): Promise<GroupPositions | undefined> {
+    try {
+      const ends = (await this.consumer.listOffsets({ topics: [this.topic] })).get(this.topic);
+      if (!ends) return undefined;
+      const partitions = ends.map((_, p) => p);
+      const committed = (
+        await this.consumer.listCommittedOffsets({ topics: [{ topic: this.topic, partitions }] })
+      ).get(this.topic);
+      return committed && { ends, committed: partitions.map((p) => committed[p] ?? -1n) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Where the fetch stream goes on in `partition`, when it knows. */
+  nextFetch(partition: number): bigint | undefined {
+    return this.stream?.offsetsToFetch?.get(`${this.topic}:${partition}`);
   }
 
   pause(): void {

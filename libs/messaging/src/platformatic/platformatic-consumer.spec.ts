@@ -42,9 +42,18 @@ class FakeConsumer extends EventEmitter {
   async close() {
     this.closed = true;
   }
-  /** The partitions' ends, for the watchdog: nothing waits to be fetched. */
+  /** The partitions' ends and the group's commits, for the watchdog: nothing waits by default. */
+  ends = [0n, 0n];
+  committed = [0n, 0n];
+  /** The broker does not answer the watchdog's questions. */
+  silent = false;
   async listOffsets() {
-    return new Map([[TOPIC, [0n, 0n]]]);
+    if (this.silent) throw new Error('request timed out');
+    return new Map([[TOPIC, this.ends]]);
+  }
+  async listCommittedOffsets() {
+    if (this.silent) throw new Error('request timed out');
+    return new Map([[TOPIC, this.committed]]);
   }
   /** Fetched records arrive. */
   deliver(partition: number, ...offsets: number[]) {
@@ -194,6 +203,54 @@ describe('PlatformaticConsumer', () => {
     await jest.advanceTimersByTimeAsync(10);
     expect(handled).toEqual([['p0-3']]);
     await consumer.stop();
+  });
+
+  describe('watchdog', () => {
+    // Seen in a CI run: after a restart over a PostgreSQL restart, both members of a group
+    // held nothing for 86 s and logged nothing, while the group's partitions waited.
+    it('rejoins when it holds no partition while a partition of the group lags without moving', async () => {
+      const { consumer, fakes } = await started(async () => undefined);
+      fakes[0].reassign([]);
+      fakes[0].ends = [0n, 40n];
+      fakes[0].committed = [0n, 12n];
+      await jest.advanceTimersByTimeAsync(36_000); // the first check: lagging, but not yet seen still
+      expect(fakes).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(35_000); // the second check: it has not moved
+      expect(fakes).toHaveLength(2);
+      expect(fakes[0].closed).toBe(true);
+      await consumer.stop();
+    });
+
+    it('stays when the lagging partitions move (another member serves them)', async () => {
+      const { consumer, fakes } = await started(async () => undefined);
+      fakes[0].reassign([]);
+      fakes[0].ends = [0n, 40n];
+      for (let committed = 12n; committed < 20n; committed++) {
+        fakes[0].committed = [0n, committed];
+        await jest.advanceTimersByTimeAsync(35_000);
+      }
+      expect(fakes).toHaveLength(1);
+      await consumer.stop();
+    });
+
+    it('rejoins when the broker leaves its stall checks unanswered for a minute', async () => {
+      const { consumer, fakes } = await started(async () => undefined);
+      fakes[0].silent = true;
+      await jest.advanceTimersByTimeAsync(80_000);
+      expect(fakes).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(15_000);
+      expect(fakes).toHaveLength(2);
+      await consumer.stop();
+    });
+
+    it('rejoins when a held partition has records past where it would fetch', async () => {
+      const { consumer, fakes } = await started(async () => undefined);
+      fakes[0].deliver(1, 4);
+      fakes[0].ends = [0n, 9n];
+      await jest.advanceTimersByTimeAsync(36_000);
+      expect(fakes).toHaveLength(2);
+      await consumer.stop();
+    });
   });
 
   describe('pipelined outputs', () => {

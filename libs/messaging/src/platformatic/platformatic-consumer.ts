@@ -9,6 +9,7 @@ import { consumerOptions } from './consumer-options';
 import { type ConsumerFactory, LibraryMembership } from './library-membership';
 import { PartitionWork, type Record } from './partition-work';
 import type { PlatformaticConnection } from './platformatic-connection';
+import { StallJudge } from './stall-judge';
 
 export type { ConsumerFactory, StringConsumer } from './library-membership';
 
@@ -28,6 +29,9 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer,
   private readonly committer: OffsetCommitter;
   private readonly supervisor: ConsumerSupervisor;
   private readonly topic: string;
+  private readonly stallJudge = new StallJudge();
+  /** The last stall check got no answer (warned once per streak). */
+  private checkUnanswered = false;
 
   constructor(
     private readonly connection: PlatformaticConnection,
@@ -109,17 +113,24 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer,
     if (this.membership) this.restart(this.membership, `after the output of partition ${partition} failed`);
   }
 
-  /** After a long silence with nothing in progress, a member with records left to fetch is stuck, and is replaced. */
+  /** After a long silence with nothing in progress, a member that is stuck rather than idle is replaced. */
   private async checkStalled(): Promise<void> {
     const membership = this.membership;
     if (!this.work.running || this.supervisor.isRestarting() || !membership) return;
     if (!this.supervisor.watchdog.stalled(Date.now(), this.work.inProgress())) return;
+    const positions = await membership.positions();
+    if (!positions && !this.checkUnanswered) this.logger.warn('the broker did not answer the stall check');
+    this.checkUnanswered = !positions;
     const lanes = this.work.lanes;
-    const behind = await membership.partitionsLeftToFetch(lanes.partitions(), (p) => lanes.fetchedUpTo(p));
-    if (!behind) return;
-    if (behind.length === 0) return this.supervisor.watchdog.activity(Date.now());
-    const silence = `nothing was fetched for over ${STALL_LIMIT_MS / 1000} s`;
-    this.restart(membership, `: partitions ${behind.join(',')} are behind and ${silence}`);
+    const fetchFrom = (p: number) => lanes.fetchedUpTo(p) ?? membership.nextFetch(p);
+    const why = this.stallJudge.judge(Date.now(), lanes.partitions(), fetchFrom, positions);
+    if (why)
+      return this.restart(
+        membership,
+        `because ${why}; nothing was fetched for over ${STALL_LIMIT_MS / 1000} s`,
+      );
+    // Idle, not stuck: the next check comes after another full silence. Unanswered, it comes soon.
+    if (positions) this.supervisor.watchdog.activity(Date.now());
   }
 
   /** Only the member that got stuck is replaced: a later one may already stand in its place. */
