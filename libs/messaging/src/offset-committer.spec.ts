@@ -48,4 +48,35 @@ describe('OffsetCommitter', () => {
     void committer.commit();
     expect(sent).toEqual([[{ partition: 0, offset: '2' }], [{ partition: 0, offset: '2' }]]);
   });
+
+  it('counts a commit with no answer in time as failed, so that the next one goes out', async () => {
+    jest.useFakeTimers();
+    try {
+      const watermarks = new CommitWatermarks();
+      watermarks.assigned([0]);
+      const sent: unknown[] = [];
+      const failures: unknown[] = [];
+      const committer = new OffsetCommitter(
+        watermarks,
+        (offsets) => {
+          sent.push(offsets);
+          return new Promise<void>(() => undefined); // the broker died with it in flight
+        },
+        (e) => failures.push(e),
+        10_000,
+      );
+      watermarks.handled(0, '1');
+      const hung = committer.commit();
+      await jest.advanceTimersByTimeAsync(9_999);
+      expect(committer.commit()).toBe(hung); // still joined
+      await jest.advanceTimersByTimeAsync(1);
+      await hung;
+      expect(failures).toEqual([expect.objectContaining({ name: 'CommitTimeoutError' })]);
+      watermarks.handled(0, '2');
+      void committer.commit();
+      expect(sent).toEqual([[{ partition: 0, offset: '2' }], [{ partition: 0, offset: '3' }]]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -13,15 +13,37 @@ export class OffsetCommitter {
     private readonly watermarks: CommitWatermarks,
     private readonly send: (offsets: PartitionOffset[]) => Promise<unknown>,
     private readonly onFailure: (error: unknown) => void,
+    /**
+     * A commit with no answer by then counts as failed, so that the next one can go: a commit
+     * sent as the broker died was seen to hang 60 s, holding every later one (and a leave) back.
+     * If it lands after all, it only moves the commit back: records are replayed, never lost.
+     */
+    private readonly timeoutMs = COMMIT_TIMEOUT_MS,
   ) {}
 
   commit(): Promise<void> {
     if (this.committing) return this.committing;
     const offsets = this.watermarks.pending();
     if (offsets.length === 0) return Promise.resolve();
-    this.committing = this.send(offsets)
+    let timer: NodeJS.Timeout | undefined;
+    const unanswered = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CommitTimeoutError(this.timeoutMs)), this.timeoutMs);
+    });
+    this.committing = Promise.race([this.send(offsets), unanswered])
       .then(() => this.watermarks.committedAt(offsets), this.onFailure)
-      .finally(() => (this.committing = undefined));
+      .finally(() => {
+        clearTimeout(timer);
+        this.committing = undefined;
+      });
     return this.committing;
+  }
+}
+
+export const COMMIT_TIMEOUT_MS = 10_000;
+
+export class CommitTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`the offset commit got no answer in ${ms} ms`);
+    this.name = 'CommitTimeoutError';
   }
 }

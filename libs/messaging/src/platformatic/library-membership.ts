@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import {
   type Consumer,
+  findErrorBy,
   type ConsumerOptions,
   type MessagesStream,
   MessagesStreamFallbackModes,
@@ -23,6 +24,8 @@ export interface MembershipListener {
   assignmentMayHaveChanged(): void;
   record(record: Record): void;
   streamFailed(error: unknown): void;
+  /** The group coordinator no longer knows this member: it must join again. */
+  forgotten(): void;
 }
 
 /**
@@ -31,6 +34,8 @@ export interface MembershipListener {
  */
 export class LibraryMembership {
   private stream?: MessagesStream<string, string, string, string>;
+  /** The coordinator answered UNKNOWN_MEMBER_ID: this member is not in the group any more. */
+  private forgotten = false;
 
   constructor(
     private readonly consumer: StringConsumer,
@@ -41,7 +46,15 @@ export class LibraryMembership {
     consumer.on('consumer:group:rebalance', () => listener.rebalancing());
     consumer.on('consumer:group:join', () => listener.assignmentMayHaveChanged());
     consumer.on('consumer:heartbeat:end', () => listener.assignmentMayHaveChanged());
-    consumer.on('consumer:heartbeat:error', (e) => logger.debug(`heartbeat failed: ${String(e.error)}`));
+    consumer.on('consumer:heartbeat:error', (e) => {
+      logger.debug(`heartbeat failed: ${String(e.error)}`);
+      // KIP-848: a member the coordinator no longer knows must join again with epoch 0. The
+      // library does so when fenced, but on UNKNOWN_MEMBER_ID (a broker back after longer than
+      // the session) it heartbeats the old id forever while still fetching its old partitions.
+      if (!findErrorBy(e.error, 'apiId', 'UNKNOWN_MEMBER_ID')) return;
+      this.forgotten = true;
+      listener.forgotten();
+    });
     consumer.on('error', (error: unknown) => logger.warn(`consumer error: ${String(error)}`));
   }
 
@@ -105,10 +118,31 @@ export class LibraryMembership {
     this.stream?.pause();
   }
 
-  /** Leaves the group. `force` skips the library's graceful leave (a join that never completed). */
+  /**
+   * Leaves the group. `force` skips the library's graceful leave (a join that never completed);
+   * so does a member the coordinator forgot, which has nothing to leave. A graceful leave the
+   * broker does not answer (the library retries it for about a minute) gives way to a forced one.
+   */
   async close(force = false): Promise<void> {
-    await this.stream?.close().catch(() => undefined);
-    await this.consumer.close(force).catch(() => undefined);
+    await settledWithin(this.stream?.close(), CLOSE_PATIENCE_MS);
+    const skipLeave = force || this.forgotten;
+    if (!(await settledWithin(this.consumer.close(skipLeave), CLOSE_PATIENCE_MS)) && !skipLeave)
+      await settledWithin(this.consumer.close(true), CLOSE_PATIENCE_MS);
     this.stream = undefined;
   }
+}
+
+const CLOSE_PATIENCE_MS = 5_000;
+
+/** True when `work` settled (either way) within `ms`. */
+function settledWithin(work: Promise<unknown> | undefined, ms: number): Promise<boolean> {
+  if (!work) return Promise.resolve(true);
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { NetworkError, ProtocolError } from '@platformatic/kafka';
 import type { AppConfig } from '@im/config';
 import type { BatchOutcome, ConsumedBatch } from '../kafka-client';
 import { PlatformaticConsumer, type StringConsumer } from './platformatic-consumer';
@@ -39,8 +40,11 @@ class FakeConsumer extends EventEmitter {
   async commit({ offsets }: { offsets: { partition: number; offset: bigint }[] }) {
     this.commits.push(offsets.map(({ partition, offset }) => ({ partition, offset })));
   }
-  async close() {
+  /** How close() was called: true for a forced close (no leave request). */
+  closedForced?: boolean;
+  async close(force = false) {
     this.closed = true;
+    this.closedForced = force;
   }
   /** The partitions' ends and the group's commits, for the watchdog: nothing waits by default. */
   ends = [0n, 0n];
@@ -241,6 +245,24 @@ describe('PlatformaticConsumer', () => {
       await jest.advanceTimersByTimeAsync(15_000);
       expect(fakes).toHaveLength(2);
       await consumer.stop();
+    });
+
+    // A broker back after longer than the session answers the old member id UNKNOWN_MEMBER_ID;
+    // the library keeps heartbeating it (and fetching) forever, outside the group.
+    it('rejoins when the coordinator no longer knows the member, without a leave request', async () => {
+      const { consumer, fakes } = await started(async () => undefined);
+      fakes[0].emit('consumer:heartbeat:error', { error: new NetworkError('Connection closed') });
+      await jest.advanceTimersByTimeAsync(10);
+      expect(fakes).toHaveLength(1);
+      fakes[0].emit('consumer:heartbeat:error', { error: new ProtocolError('UNKNOWN_MEMBER_ID') });
+      fakes[0].emit('consumer:heartbeat:error', { error: new ProtocolError('UNKNOWN_MEMBER_ID') });
+      await jest.advanceTimersByTimeAsync(10);
+      expect(fakes).toHaveLength(2);
+      expect(fakes[0].closedForced).toBe(true);
+      fakes[1].deliver(0, 7);
+      await jest.advanceTimersByTimeAsync(10);
+      await consumer.stop();
+      expect(fakes[1].closedForced).toBe(false);
     });
 
     it('rejoins when a held partition has records past where it would fetch', async () => {

@@ -74,6 +74,11 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer,
         },
         assignmentMayHaveChanged: () => this.syncAssignments(),
         record: (record) => this.onRecord(record),
+        forgotten: () =>
+          this.restart(
+            membership,
+            'because the group coordinator no longer knows this member (UNKNOWN_MEMBER_ID)',
+          ),
         streamFailed: (error) => {
           this.logger.error(`consumer stream failed: ${String(error)}`);
           setTimeout(() => this.restart(membership, 'after its stream failed'), 1000);
