@@ -52,6 +52,16 @@ describe('a Kafka broker killed for longer than the group session', () => {
       .map((g) => `${g.id} ${g.state}`);
   }
 
+  /** Waits up to 45 s for `probe` to list nothing; fails with what it still lists. */
+  async function noneLeft(probe: () => Promise<string[]>, what: string): Promise<void> {
+    let left: string[] = [];
+    try {
+      await waitFor(async () => (left = await probe()).length === 0, `no ${what}`, 45_000);
+    } catch {
+      throw new Error(`${what} 45 s after the last push:\n${left.join('\n')}`);
+    }
+  }
+
   it('rejoins every group: sends go on and each group commits what it handled', async () => {
     const ctx = own!.ctx;
     const prefix = own!.env.KAFKA_TOPIC_PREFIX;
@@ -78,25 +88,7 @@ describe('a Kafka broker killed for longer than the group session', () => {
       60_000,
     );
     // Every group has its members again, and what they handled after the broker came back is committed.
-    let alone: string[] = [];
-    try {
-      await waitFor(
-        async () => (alone = await memberless(prefix)).length === 0,
-        'every group with members',
-        45_000,
-      );
-    } catch {
-      throw new Error(`groups without a member 45 s after the last push:\n${alone.join('\n')}`);
-    }
-    let left: string[] = [];
-    try {
-      await waitFor(
-        async () => (left = await uncommitted(prefix)).length === 0,
-        'every group committed',
-        45_000,
-      );
-    } catch {
-      throw new Error(`not committed 45 s after the last push:\n${left.join('\n')}`);
-    }
+    await noneLeft(() => memberless(prefix), 'groups without a member');
+    await noneLeft(() => uncommitted(prefix), 'partitions not committed to their end');
   }, 300_000);
 });

@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
 import { AppConfig } from '@im/config';
-import {
-  BatchProducer,
-  createKafkaClient,
-  groupFor,
-  topicFor,
-  type InboundMessage,
-  type KafkaClientName,
-} from '@im/messaging';
+import type { KafkaClientName } from '@im/messaging';
+import { inboundTopic } from './support/inbound-topic';
 
 /**
  * Offsets are committed from what the handler finished, on an interval and before a consumer
@@ -23,16 +16,7 @@ describe.each<KafkaClientName>(['platformatic', 'kafkajs'])(
       KAFKA_TOPIC_PREFIX: `medium-commits-${randomUUID().slice(0, 8)}`,
       KAFKA_PARTITIONS: 2,
     });
-    const kafka = createKafkaClient(config, 'medium');
-    const producer = new BatchProducer(kafka.recordSender(), config);
-    // The test's own view of the group, through a client of its own.
-    const admin = new Kafka({ brokers: [config.KAFKA_BROKERS], logLevel: logLevel.NOTHING }).admin();
-    const event = (i: number) => ({ clientMsgId: `m${i}` }) as unknown as InboundMessage;
-    const publish = (from: number, to: number) =>
-      producer.publishAll(
-        'inbound',
-        Array.from({ length: to - from }, (_, k) => ({ key: `k${from + k}`, event: event(from + k) })),
-      );
+    const { kafka, publish, committedTotal } = inboundTopic(config);
     const consumerOf = (seen: string[]) =>
       kafka.consumer({
         service: 'medium',
@@ -48,27 +32,6 @@ describe.each<KafkaClientName>(['platformatic', 'kafkajs'])(
         await new Promise((r) => setTimeout(r, 100));
       }
     };
-
-    /** The group's committed offsets summed over the partitions: how many records it is done with. */
-    const committedTotal = async () => {
-      const [committed] = await admin.fetchOffsets({
-        groupId: groupFor(config, 'medium.inbound'),
-        topics: [topicFor(config, 'inbound')],
-      });
-      return committed.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-    };
-
-    beforeAll(async () => {
-      await kafka.ensureTopics(['inbound']);
-      await producer.connect();
-      await admin.connect();
-    });
-    afterAll(async () => {
-      await producer.disconnect();
-      await admin.deleteTopics({ topics: [topicFor(config, 'inbound')] }).catch(() => undefined);
-      await admin.disconnect();
-      await kafka.close();
-    });
 
     it('commits what a running consumer handled on an interval, exactly that', async () => {
       await publish(0, 10);

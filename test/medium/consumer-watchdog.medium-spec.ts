@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer } from '@platformatic/kafka';
-import { Kafka, logLevel } from 'kafkajs';
 import { AppConfig } from '@im/config';
-import { BatchProducer, createKafkaClient, groupFor, topicFor, type InboundMessage } from '@im/messaging';
 import { PlatformaticConsumer } from '../../libs/messaging/src/platformatic/platformatic-consumer';
 import type { StringConsumer } from '../../libs/messaging/src/platformatic/library-membership';
 import { platformaticConnection } from '../../libs/messaging/src/platformatic/platformatic-connection';
+import { waitFor } from '../support/helpers';
+import { inboundTopic } from './support/inbound-topic';
 
 /**
  * A CI run had both members of the sequencer's group hold nothing for 86 s after a restart,
@@ -18,31 +18,7 @@ describe('the consumer watchdog on @platformatic/kafka (real Kafka)', () => {
     KAFKA_TOPIC_PREFIX: `medium-watchdog-${randomUUID().slice(0, 8)}`,
     KAFKA_PARTITIONS: 2,
   });
-  const kafka = createKafkaClient(config, 'medium');
-  const producer = new BatchProducer(kafka.recordSender(), config);
-  const admin = new Kafka({ brokers: [config.KAFKA_BROKERS], logLevel: logLevel.NOTHING }).admin();
-  const publish = (from: number, to: number) =>
-    producer.publishAll(
-      'inbound',
-      Array.from({ length: to - from }, (_, k) => ({
-        key: `k${from + k}`,
-        event: { clientMsgId: `m${from + k}` } as unknown as InboundMessage,
-      })),
-    );
-  const committedTotal = async () => {
-    const [committed] = await admin.fetchOffsets({
-      groupId: groupFor(config, 'medium.inbound'),
-      topics: [topicFor(config, 'inbound')],
-    });
-    return committed.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-  };
-  const until = async (condition: () => boolean | Promise<boolean>, what: string, ms: number) => {
-    const deadline = Date.now() + ms;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const { publish, committedTotal } = inboundTopic(config);
 
   /** A library consumer that joins and is assigned partitions, but never shows them nor their records. */
   const deaf = (consumer: StringConsumer): StringConsumer =>
@@ -88,25 +64,13 @@ describe('the consumer watchdog on @platformatic/kafka (real Kafka)', () => {
       },
     );
 
-  beforeAll(async () => {
-    await kafka.ensureTopics(['inbound']);
-    await producer.connect();
-    await admin.connect();
-  });
-  afterAll(async () => {
-    await producer.disconnect();
-    await admin.deleteTopics({ topics: [topicFor(config, 'inbound')] }).catch(() => undefined);
-    await admin.disconnect();
-    await kafka.close();
-  });
-
   it('rejoins a member that holds nothing while the group lags without moving, and then consumes', async () => {
     // The group has a history: 10 records handled and committed by a healthy member.
     await publish(0, 10);
     const before: string[] = [];
     const healthy = consumerWith(before, [], false);
     await healthy.start();
-    await until(async () => (await committedTotal()) === 10, '10 records committed', 30_000);
+    await waitFor(async () => (await committedTotal()) === 10, '10 records committed', 30_000);
     await healthy.stop();
 
     await publish(10, 30);
@@ -116,8 +80,8 @@ describe('the consumer watchdog on @platformatic/kafka (real Kafka)', () => {
     await member.start();
     try {
       // Two stall checks ~30 s apart see the same lag; the next library consumer is a healthy one.
-      await until(() => libraryConsumers.length > 1, 'the watchdog to rejoin', 100_000);
-      await until(() => seen.length >= 20, 'the 20 waiting records handled after the rejoin', 30_000);
+      await waitFor(() => libraryConsumers.length > 1, 'the watchdog to rejoin', 100_000);
+      await waitFor(() => seen.length >= 20, 'the 20 waiting records handled after the rejoin', 30_000);
       expect(new Set(seen)).toEqual(new Set(Array.from({ length: 20 }, (_, i) => `m${10 + i}`)));
       expect(before).toHaveLength(10);
     } finally {
