@@ -11,5 +11,6 @@ export type {
 export { createKafkaClient } from './create-kafka-client';
 export { tracedHandle, withTracing } from './traced-kafka-client';
 export { BatchProducer } from './batch-producer';
-export { KafkaModule, KAFKA, KafkaHealth, SERVICE_NAME, withTimeout } from './kafka.module';
+export { KafkaModule, KAFKA, KafkaHealth, SERVICE_NAME } from './kafka.module';
+export { withTimeout } from './with-timeout';
 export { isKafkaOutage, ProducerNotConnectedError, ProducerStalledError } from './kafka-outage';

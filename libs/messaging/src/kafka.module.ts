@@ -6,6 +6,7 @@ import { createKafkaClient } from './create-kafka-client';
 import type { KafkaClient } from './kafka-client';
 import { retryUntil } from './retry-until';
 import { withTracing } from './traced-kafka-client';
+import { withTimeout } from './with-timeout';
 
 export const KAFKA = Symbol('KAFKA');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
@@ -47,15 +48,6 @@ class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
     await this.kafka.close();
   }
 }
-
-export const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e: unknown) => (clearTimeout(timer), reject(e instanceof Error ? e : new Error(String(e)))),
-    );
-  });
 
 @Module({})
 export class KafkaModule {

@@ -1,4 +1,5 @@
 import type { CommitWatermarks, PartitionOffset } from './commit-watermarks';
+import { withTimeout } from './with-timeout';
 
 /**
  * Commits the watermarks of durable batches that are not committed yet, through the client's
@@ -25,16 +26,13 @@ export class OffsetCommitter {
     if (this.committing) return this.committing;
     const offsets = this.watermarks.pending();
     if (offsets.length === 0) return Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-    const unanswered = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CommitTimeoutError(this.timeoutMs)), this.timeoutMs);
-    });
-    this.committing = Promise.race([this.send(offsets), unanswered])
+    this.committing = withTimeout(
+      this.send(offsets),
+      this.timeoutMs,
+      () => new CommitTimeoutError(this.timeoutMs),
+    )
       .then(() => this.watermarks.committedAt(offsets), this.onFailure)
-      .finally(() => {
-        clearTimeout(timer);
-        this.committing = undefined;
-      });
+      .finally(() => (this.committing = undefined));
     return this.committing;
   }
 }

@@ -10,6 +10,7 @@ import {
 import type { PartitionOffset } from '../commit-watermarks';
 import type { FetchFlow, Record } from './partition-work';
 import type { GroupPositions } from './stall-judge';
+import { TimedOutError, withTimeout } from '../with-timeout';
 
 /** The library's consumer of string keys and values. */
 export type StringConsumer = Consumer<string, string, string, string>;
@@ -135,14 +136,10 @@ export class LibraryMembership {
 const CLOSE_PATIENCE_MS = 5_000;
 
 /** True when `work` settled (either way) within `ms`. */
-function settledWithin(work: Promise<unknown> | undefined, ms: number): Promise<boolean> {
-  if (!work) return Promise.resolve(true);
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
-  ]).finally(() => clearTimeout(timer));
-}
+const settledWithin = (work: Promise<unknown> | undefined, ms: number): Promise<boolean> =>
+  work
+    ? withTimeout(work, ms).then(
+        () => true,
+        (error: unknown) => !(error instanceof TimedOutError),
+      )
+    : Promise.resolve(true);

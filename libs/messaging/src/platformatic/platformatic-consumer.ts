@@ -30,8 +30,6 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer,
   private readonly supervisor: ConsumerSupervisor;
   private readonly topic: string;
   private readonly stallJudge = new StallJudge();
-  /** The last stall check got no answer (warned once per streak). */
-  private checkUnanswered = false;
 
   constructor(
     private readonly connection: PlatformaticConnection,
@@ -124,8 +122,9 @@ export class PlatformaticConsumer<T extends TopicName> implements BatchConsumer,
     if (!this.work.running || this.supervisor.isRestarting() || !membership) return;
     if (!this.supervisor.watchdog.stalled(Date.now(), this.work.inProgress())) return;
     const positions = await membership.positions();
-    if (!positions && !this.checkUnanswered) this.logger.warn('the broker did not answer the stall check');
-    this.checkUnanswered = !positions;
+    // Once per streak of unanswered checks.
+    if (!positions && !this.stallJudge.waitingForAnswer())
+      this.logger.warn('the broker did not answer the stall check');
     const lanes = this.work.lanes;
     const fetchFrom = (p: number) => lanes.fetchedUpTo(p) ?? membership.nextFetch(p);
     const why = this.stallJudge.judge(Date.now(), lanes.partitions(), fetchFrom, positions);

@@ -24,6 +24,11 @@ export class StallJudge {
   private unserved = new Map<number, bigint>();
   private unansweredSince?: number;
 
+  /** The last check got no answer from the broker. */
+  waitingForAnswer(): boolean {
+    return this.unansweredSince !== undefined;
+  }
+
   /** The reason to replace the member, or undefined when it is only idle. */
   judge(
     now: number,
